@@ -8,10 +8,13 @@
 //! Coordinate spaces are carried in type names: `*Px` values are source-frame pixels (x right,
 //! y down, origin top-left); `*Norm` values are normalised to 0..1 of the frame size.
 
+pub mod alert;
 pub mod detection;
 pub mod frame;
 pub mod geometry;
 pub mod model;
+pub mod plate;
+pub mod track;
 
 pub use detection::{ClassId, Detection};
 pub use frame::{CameraId, Frame, PixelFormat};

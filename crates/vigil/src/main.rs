@@ -1,1 +1,48 @@
-fn main() {}
+//! `vigil` — the Vigil command-line tool and daemon.
+//!
+//! This crate only wires: it parses arguments, sets up logging, and calls into the stage crates
+//! (`vigil-assets` for fetching, `vigil-infer` for models, …). Each sub-command lives in its own
+//! file under `cmd/`.
+
+mod cmd;
+mod logging;
+mod paths;
+
+use clap::{Parser, Subcommand};
+
+/// Video analytics for surveillance streams: detection, plates, watchlists, alerts.
+#[derive(Debug, Parser)]
+#[command(name = "vigil", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Model manifests and files: list, fetch and verify.
+    #[command(subcommand)]
+    Models(cmd::models::ModelsCmd),
+    /// Test media: fetch and verify.
+    #[command(subcommand)]
+    Media(cmd::media::MediaCmd),
+    /// Run an object detector on image files and print what it finds.
+    Detect(cmd::detect::DetectArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    logging::init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Models(c) => cmd::models::run(c),
+        Command::Media(c) => cmd::media::run(c),
+        Command::Detect(a) => cmd::detect::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

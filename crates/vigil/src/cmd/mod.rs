@@ -1,0 +1,5 @@
+//! One module per sub-command.
+
+pub mod detect;
+pub mod media;
+pub mod models;
