@@ -4,9 +4,8 @@ use crate::decode::{ScoreThresholds, decode_yolov8, decode_yolox};
 use crate::error::InferError;
 use crate::letterbox::{Letterbox, Preprocessor};
 use crate::nms::{Candidate, nms};
-use crate::session::{SessionOptions, open_session};
+use crate::session::{SessionOptions, open_session, run_f32};
 use ort::session::Session;
-use ort::value::TensorRef;
 use std::path::Path;
 use vigil_core::model::{ModelFamily, ModelManifest};
 use vigil_core::{BoxPx, ClassId, Detection};
@@ -114,37 +113,9 @@ impl Detector {
 
     /// Runs the session on the current input tensor and returns the raw output (flattened).
     pub fn run_raw(&mut self) -> Result<Vec<f32>, InferError> {
-        let name = self.manifest.name.clone();
         let shape = [1usize, 3, self.input_h as usize, self.input_w as usize];
-        let tensor = TensorRef::from_array_view((shape, &self.input[..])).map_err(|e| InferError::Ort {
-            model: name.clone(),
-            context: "wrapping the input",
-            message: e.to_string(),
-        })?;
-        let outputs = self
-            .session
-            .run(ort::inputs![self.manifest.input.name.as_str() => tensor])
-            .map_err(|e| InferError::Ort {
-                model: name.clone(),
-                context: "running",
-                message: e.to_string(),
-            })?;
-        let out =
-            outputs
-                .get(self.manifest.output.name.as_str())
-                .ok_or_else(|| InferError::ShapeMismatch {
-                    model: name.clone(),
-                    problem: format!(
-                        "output '{}' missing from the run's results",
-                        self.manifest.output.name
-                    ),
-                })?;
-        let (_, data) = out.try_extract_tensor::<f32>().map_err(|e| InferError::Ort {
-            model: name,
-            context: "reading the output",
-            message: e.to_string(),
-        })?;
-        Ok(data.to_vec())
+        let (_, data) = run_f32(&mut self.session, &self.manifest, &shape, &self.input)?;
+        Ok(data)
     }
 
     /// Decodes a raw output into detections in source pixels.

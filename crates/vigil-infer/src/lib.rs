@@ -11,6 +11,7 @@ mod detector;
 mod error;
 pub mod letterbox;
 pub mod nms;
+pub mod ocr;
 mod runtime;
 mod session;
 

@@ -13,7 +13,7 @@ pub fn decode_yolov8(
     keep: ClassFilter<'_>,
 ) -> Result<Vec<Candidate>, String> {
     let channels = 4 + num_classes;
-    if data.is_empty() || data.len() % channels != 0 {
+    if data.is_empty() || !data.len().is_multiple_of(channels) {
         return Err(format!(
             "YOLOv8 output has {} values, not a multiple of 4 + {num_classes} classes = {channels}",
             data.len()

@@ -45,7 +45,7 @@ pub fn decode_yolox(
                     return Err("YOLOX output shorter than its grid".into());
                 };
                 let obj = r[4];
-                if !(obj >= min_t) {
+                if obj.is_nan() || obj < min_t {
                     continue; // also skips NaN
                 }
                 let sf = s as f32;
