@@ -24,6 +24,9 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## unit: the whole test suite (real models, real GStreamer, real brokers)
+unit: export ORT_DYLIB_PATH ?= $(CURDIR)/.cache/onnxruntime/libonnxruntime.so.1.32.0
+unit: export VIGIL_MODEL_DIR ?= $(CURDIR)/models
+unit: export VIGIL_TESTDATA ?= $(CURDIR)/.cache/testdata
 unit:
 	@bash scripts/services.sh
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \

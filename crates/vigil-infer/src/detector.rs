@@ -118,6 +118,19 @@ impl Detector {
         Ok(data)
     }
 
+    /// The input tensor as last written by [`Detector::preprocess`] (CHW floats).
+    pub fn input_tensor(&self) -> &[f32] {
+        &self.input
+    }
+
+    /// Runs the session on a caller-supplied CHW tensor of this model's input size (used to
+    /// measure raw ONNX Runtime throughput without preprocessing).
+    pub fn run_tensor(&mut self, tensor: &[f32]) -> Result<Vec<f32>, InferError> {
+        let shape = [1usize, 3, self.input_h as usize, self.input_w as usize];
+        let (_, data) = run_f32(&mut self.session, &self.manifest, &shape, tensor)?;
+        Ok(data)
+    }
+
     /// Decodes a raw output into detections in source pixels.
     pub fn postprocess(
         &self,
@@ -189,5 +202,82 @@ impl Detector {
         let lb = self.preprocess(img)?;
         let raw = self.run_raw()?;
         self.postprocess(&raw, &lb, params)
+    }
+}
+
+/// A detector plus its post-processing settings, as one worker of a [`crate::WorkerPool`] runs it.
+#[derive(Debug)]
+pub struct PooledDetector {
+    /// The model.
+    pub detector: Detector,
+    /// Thresholds, NMS and class filter.
+    pub params: DetectParams,
+}
+
+/// Views a frame's pixels as the detector's input image.
+pub fn frame_view(f: &vigil_core::Frame) -> ImageView<'_> {
+    let color = match f.format {
+        vigil_core::PixelFormat::Rgb8 => vigil_core::model::ColorOrder::Rgb,
+        vigil_core::PixelFormat::Bgr8 => vigil_core::model::ColorOrder::Bgr,
+    };
+    ImageView {
+        width: f.width,
+        height: f.height,
+        stride: f.stride,
+        color,
+        data: &f.data,
+    }
+}
+
+impl Detector {
+    /// Runs several images: one run with a batch axis when the model's batch dimension is
+    /// dynamic, one run per image otherwise.
+    pub fn detect_batch(
+        &mut self,
+        imgs: &[ImageView<'_>],
+        params: &DetectParams,
+    ) -> Result<Vec<Vec<Detection>>, InferError> {
+        if imgs.len() <= 1 || self.manifest.input.shape[0] > 0 {
+            return imgs.iter().map(|i| self.detect(*i, params)).collect();
+        }
+        let plane = 3 * self.input_w as usize * self.input_h as usize;
+        let mut batch = vec![0f32; plane * imgs.len()];
+        let mut placements = Vec::with_capacity(imgs.len());
+        for (i, img) in imgs.iter().enumerate() {
+            let lb = self
+                .pre
+                .write_chw(
+                    *img,
+                    self.input_w,
+                    self.input_h,
+                    &mut batch[i * plane..(i + 1) * plane],
+                )
+                .map_err(|problem| InferError::BadInput {
+                    model: self.manifest.name.clone(),
+                    problem,
+                })?;
+            placements.push(lb);
+        }
+        let shape = [imgs.len(), 3, self.input_h as usize, self.input_w as usize];
+        let (_, raw) = run_f32(&mut self.session, &self.manifest, &shape, &batch)?;
+        let per = raw.len() / imgs.len();
+        raw.chunks_exact(per.max(1))
+            .zip(&placements)
+            .map(|(r, lb)| self.postprocess(r, lb, params))
+            .collect()
+    }
+}
+
+impl crate::pool::FrameDetector for PooledDetector {
+    fn max_batch(&self) -> usize {
+        match self.detector.manifest.input.shape.first() {
+            Some(n) if *n > 0 => *n as usize,
+            _ => 16,
+        }
+    }
+
+    fn detect_frames(&mut self, frames: &[&vigil_core::Frame]) -> Result<Vec<Vec<Detection>>, InferError> {
+        let views: Vec<ImageView<'_>> = frames.iter().map(|f| frame_view(f)).collect();
+        self.detector.detect_batch(&views, &self.params)
     }
 }

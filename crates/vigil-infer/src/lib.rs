@@ -12,10 +12,16 @@ mod error;
 pub mod letterbox;
 pub mod nms;
 pub mod ocr;
+mod pool;
 mod runtime;
 mod session;
+mod stats;
+pub mod textbox;
+pub mod warp;
 
-pub use detector::{DetectParams, Detector, ImageView};
+pub use detector::{DetectParams, Detector, ImageView, PooledDetector, frame_view};
 pub use error::InferError;
+pub use pool::{FrameDetector, FrameResult, PoolConfig, WorkerPool};
 pub use runtime::{OrtLibrary, RuntimeOptions, environment, find_library};
 pub use session::{SessionOptions, load_manifest, open_session};
+pub use stats::{DurationHistogram, LATENCY_BUCKETS_S, PoolStats};

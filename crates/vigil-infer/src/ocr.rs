@@ -36,7 +36,10 @@ fn check_family(m: &ModelManifest, want: ModelFamily) -> Result<(), InferError> 
     if m.family == want {
         Ok(())
     } else {
-        Err(InferError::ShapeMismatch { model: m.name.clone(), problem: format!("family is {:?}, expected {want:?}", m.family) })
+        Err(InferError::ShapeMismatch {
+            model: m.name.clone(),
+            problem: format!("family is {:?}, expected {want:?}", m.family),
+        })
     }
 }
 
@@ -51,7 +54,10 @@ pub struct TextRecognizer {
 
 impl std::fmt::Debug for TextRecognizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TextRecognizer").field("model", &self.manifest.name).field("classes", &self.dictionary.len()).finish()
+        f.debug_struct("TextRecognizer")
+            .field("model", &self.manifest.name)
+            .field("classes", &self.dictionary.len())
+            .finish()
     }
 }
 
@@ -86,11 +92,20 @@ impl TextRecognizer {
         {
             return Err(InferError::ShapeMismatch {
                 model: manifest.name.clone(),
-                problem: format!("dictionary has {} entries with blank and space, output has {n} classes", dictionary.len()),
+                problem: format!(
+                    "dictionary has {} entries with blank and space, output has {n} classes",
+                    dictionary.len()
+                ),
             });
         }
         let pre = Preprocessor::new(&manifest.input);
-        Ok(Self { manifest, session, pre, dictionary, buf: Vec::new() })
+        Ok(Self {
+            manifest,
+            session,
+            pre,
+            dictionary,
+            buf: Vec::new(),
+        })
     }
 
     /// Class labels: index 0 = CTC blank (empty string), last = space.
@@ -104,7 +119,10 @@ impl TextRecognizer {
             return Ok(Vec::new());
         }
         let model = self.manifest.name.clone();
-        let bad = |problem: String| InferError::BadInput { model: model.clone(), problem };
+        let bad = |problem: String| InferError::BadInput {
+            model: model.clone(),
+            problem,
+        };
         let widths: Vec<u32> = crops
             .iter()
             .map(|c| {
@@ -112,24 +130,44 @@ impl TextRecognizer {
                 Ok((REC_HEIGHT as f32 * c.width as f32 / c.height as f32).ceil() as u32)
             })
             .collect::<Result<_, InferError>>()?;
-        let width = widths.iter().copied().max().unwrap_or(REC_MIN_WIDTH).clamp(REC_MIN_WIDTH, REC_MAX_WIDTH);
+        let width = widths
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(REC_MIN_WIDTH)
+            .clamp(REC_MIN_WIDTH, REC_MAX_WIDTH);
         let plane = (REC_HEIGHT * width) as usize * 3;
         self.buf.resize(plane * crops.len(), 0.0);
         let mut placements: Vec<Letterbox> = Vec::with_capacity(crops.len());
         for (i, crop) in crops.iter().enumerate() {
-            let lb = self.pre.write_chw(*crop, width, REC_HEIGHT, &mut self.buf[i * plane..(i + 1) * plane]).map_err(bad)?;
+            let lb = self
+                .pre
+                .write_chw(
+                    *crop,
+                    width,
+                    REC_HEIGHT,
+                    &mut self.buf[i * plane..(i + 1) * plane],
+                )
+                .map_err(bad)?;
             placements.push(lb);
         }
         let shape = [crops.len(), 3, REC_HEIGHT as usize, width as usize];
         let (out_shape, data) = run_f32(&mut self.session, &self.manifest, &shape, &self.buf)?;
         let [n, steps, classes] = out_shape[..] else {
-            return Err(InferError::ShapeMismatch { model, problem: format!("recogniser output shape {out_shape:?} is not [N, T, C]") });
+            return Err(InferError::ShapeMismatch {
+                model,
+                problem: format!("recogniser output shape {out_shape:?} is not [N, T, C]"),
+            });
         };
         let (n, steps, classes) = (n as usize, steps as usize, classes as usize);
         if n != crops.len() || classes != self.dictionary.len() || data.len() != n * steps * classes {
             return Err(InferError::ShapeMismatch {
                 model,
-                problem: format!("recogniser output {out_shape:?} does not fit {} crops × {} classes", crops.len(), self.dictionary.len()),
+                problem: format!(
+                    "recogniser output {out_shape:?} does not fit {} crops × {} classes",
+                    crops.len(),
+                    self.dictionary.len()
+                ),
             });
         }
         Ok(data
@@ -170,7 +208,10 @@ pub struct TextDetector {
 
 impl std::fmt::Debug for TextDetector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TextDetector").field("model", &self.manifest.name).field("max_side", &self.max_side).finish()
+        f.debug_struct("TextDetector")
+            .field("model", &self.manifest.name)
+            .field("max_side", &self.max_side)
+            .finish()
     }
 }
 
@@ -188,24 +229,49 @@ impl TextDetector {
         check_family(&manifest, ModelFamily::PpocrDet)?;
         let session = open_session(&manifest, model_dir, opts)?;
         let pre = Preprocessor::new(&manifest.input);
-        Ok(Self { manifest, session, pre, buf: Vec::new(), max_side: 640 })
+        Ok(Self {
+            manifest,
+            session,
+            pre,
+            buf: Vec::new(),
+            max_side: 640,
+        })
     }
 
     /// Runs the detector on one image and returns its probability map.
     pub fn prob_map(&mut self, img: Rgb8View<'_>) -> Result<ProbMap, InferError> {
         let model = self.manifest.name.clone();
-        img.validate().map_err(|problem| InferError::BadInput { model: model.clone(), problem })?;
+        img.validate().map_err(|problem| InferError::BadInput {
+            model: model.clone(),
+            problem,
+        })?;
         let (w, h) = det_input_size(img.width, img.height, self.max_side);
         self.buf.resize((w * h * 3) as usize, 0.0);
-        let placement = self
-            .pre
-            .write_chw(img, w, h, &mut self.buf)
-            .map_err(|problem| InferError::BadInput { model: model.clone(), problem })?;
-        let (shape, data) = run_f32(&mut self.session, &self.manifest, &[1, 3, h as usize, w as usize], &self.buf)?;
+        let placement =
+            self.pre
+                .write_chw(img, w, h, &mut self.buf)
+                .map_err(|problem| InferError::BadInput {
+                    model: model.clone(),
+                    problem,
+                })?;
+        let (shape, data) = run_f32(
+            &mut self.session,
+            &self.manifest,
+            &[1, 3, h as usize, w as usize],
+            &self.buf,
+        )?;
         if shape != [1, 1, h as i64, w as i64] {
-            return Err(InferError::ShapeMismatch { model, problem: format!("detector output {shape:?}, expected [1, 1, {h}, {w}]") });
+            return Err(InferError::ShapeMismatch {
+                model,
+                problem: format!("detector output {shape:?}, expected [1, 1, {h}, {w}]"),
+            });
         }
-        Ok(ProbMap { width: w, height: h, data, placement })
+        Ok(ProbMap {
+            width: w,
+            height: h,
+            data,
+            placement,
+        })
     }
 }
 

@@ -39,6 +39,12 @@ fn candidates(opts: &RuntimeOptions) -> Vec<(PathBuf, &'static str)> {
     }
     let rel = Path::new(".cache/onnxruntime").join(format!("libonnxruntime.so.{ORT_VERSION}"));
     c.push((rel.clone(), "project cache"));
+    if let Ok(cwd) = std::env::current_dir() {
+        // Tests and benches run inside crate folders: look up the tree for the project cache.
+        for up in cwd.ancestors().skip(1).take(4) {
+            c.push((up.join(&rel), "project cache above the working directory"));
+        }
+    }
     if let Ok(exe) = std::env::current_exe() {
         // target/{debug,release}/vigil → the workspace root two or three levels up.
         for up in exe.ancestors().skip(1).take(4) {

@@ -177,13 +177,20 @@ pub(crate) fn run_f32(
     data: &[f32],
 ) -> Result<(Vec<i64>, Vec<f32>), InferError> {
     let name = m.name.as_str();
-    let tensor = ort::value::TensorRef::from_array_view((shape.to_vec(), data)).map_err(ort_err(name, "wrapping the input"))?;
-    let outputs = session.run(ort::inputs![m.input.name.as_str() => tensor]).map_err(ort_err(name, "running"))?;
-    let out = outputs.get(m.output.name.as_str()).ok_or_else(|| InferError::ShapeMismatch {
-        model: m.name.clone(),
-        problem: format!("output '{}' missing from the run's results", m.output.name),
-    })?;
-    let (shape, values) = out.try_extract_tensor::<f32>().map_err(ort_err(name, "reading the output"))?;
+    let tensor = ort::value::TensorRef::from_array_view((shape.to_vec(), data))
+        .map_err(ort_err(name, "wrapping the input"))?;
+    let outputs = session
+        .run(ort::inputs![m.input.name.as_str() => tensor])
+        .map_err(ort_err(name, "running"))?;
+    let out = outputs
+        .get(m.output.name.as_str())
+        .ok_or_else(|| InferError::ShapeMismatch {
+            model: m.name.clone(),
+            problem: format!("output '{}' missing from the run's results", m.output.name),
+        })?;
+    let (shape, values) = out
+        .try_extract_tensor::<f32>()
+        .map_err(ort_err(name, "reading the output"))?;
     Ok((shape.iter().copied().collect(), values.to_vec()))
 }
 

@@ -28,6 +28,9 @@ enum Command {
     Media(cmd::media::MediaCmd),
     /// Run an object detector on image files and print what it finds.
     Detect(cmd::detect::DetectArgs),
+    /// Measure plate reading on labelled crops or scenes.
+    #[command(subcommand)]
+    Eval(cmd::eval::EvalCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -37,6 +40,7 @@ fn main() -> std::process::ExitCode {
         Command::Models(c) => cmd::models::run(c),
         Command::Media(c) => cmd::media::run(c),
         Command::Detect(a) => cmd::detect::run(a),
+        Command::Eval(c) => cmd::eval::run(c),
     };
     match result {
         Ok(code) => code,

@@ -11,19 +11,31 @@ pub fn root() -> PathBuf {
 }
 
 pub fn model_dir() -> PathBuf {
-    std::env::var_os("VIGIL_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("models"))
+    std::env::var_os("VIGIL_MODEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("models"))
 }
 
 pub fn testdata() -> PathBuf {
-    let p = std::env::var_os("VIGIL_TESTDATA").map(PathBuf::from).unwrap_or_else(|| root().join(".cache/testdata"));
-    assert!(p.join("vtest.avi").is_file(), "test media missing in {}: run `make setup` first", p.display());
+    let p = std::env::var_os("VIGIL_TESTDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".cache/testdata"));
+    assert!(
+        p.join("vtest.avi").is_file(),
+        "test media missing in {}: run `make setup` first",
+        p.display()
+    );
     p
 }
 
 pub fn manifest(name: &str) -> ModelManifest {
     let path = model_dir().join(format!("{name}.toml"));
     let m = vigil_infer::load_manifest(&path).expect("manifest");
-    assert!(model_dir().join(&m.file).is_file(), "model file {} missing: run `make setup` (or `vigil models fetch`)", m.file);
+    assert!(
+        model_dir().join(&m.file).is_file(),
+        "model file {} missing: run `make setup` (or `vigil models fetch`)",
+        m.file
+    );
     m
 }
 
@@ -36,7 +48,13 @@ pub struct Rgb {
 
 impl Rgb {
     pub fn view(&self) -> ImageView<'_> {
-        ImageView { width: self.width, height: self.height, stride: self.width as usize * 3, color: ColorOrder::Rgb, data: &self.data }
+        ImageView {
+            width: self.width,
+            height: self.height,
+            stride: self.width as usize * 3,
+            color: ColorOrder::Rgb,
+            data: &self.data,
+        }
     }
 
     pub fn crop(&self, x1: u32, y1: u32, x2: u32, y2: u32) -> Rgb {
@@ -46,13 +64,23 @@ impl Rgb {
             let s = ((y * self.width + x1) * 3) as usize;
             data.extend_from_slice(&self.data[s..s + ((x2 - x1) * 3) as usize]);
         }
-        Rgb { width: x2 - x1, height: y2 - y1, data }
+        Rgb {
+            width: x2 - x1,
+            height: y2 - y1,
+            data,
+        }
     }
 }
 
 pub fn load(path: &std::path::Path) -> Rgb {
-    let img = image::open(path).unwrap_or_else(|e| panic!("decoding {}: {e}", path.display())).to_rgb8();
-    Rgb { width: img.width(), height: img.height(), data: img.into_raw() }
+    let img = image::open(path)
+        .unwrap_or_else(|e| panic!("decoding {}: {e}", path.display()))
+        .to_rgb8();
+    Rgb {
+        width: img.width(),
+        height: img.height(),
+        data: img.into_raw(),
+    }
 }
 
 /// Frame `index` (0-based decode order) of vtest.avi, decoded by GStreamer's command-line tool.
@@ -67,7 +95,11 @@ pub fn vtest_frame(index: u32) -> Rgb {
     assert!(status.success(), "gst-launch-1.0 failed decoding vtest.avi");
     let data = std::fs::read(dir.path().join(format!("f_{index:05}.rgb"))).expect("decoded frame");
     assert_eq!(data.len(), 768 * 576 * 3);
-    Rgb { width: 768, height: 576, data }
+    Rgb {
+        width: 768,
+        height: 576,
+        data,
+    }
 }
 
 /// Reads `labels.csv` of the scenes folder: (file, plate, x1, y1, x2, y2, confidence).
@@ -81,7 +113,12 @@ pub fn scene_labels() -> Vec<(String, String, [f32; 4], String)> {
             if b.len() != 4 {
                 return None;
             }
-            Some((f[0].to_string(), f[1].to_string(), [b[0], b[1], b[2], b[3]], f[7].to_string()))
+            Some((
+                f[0].to_string(),
+                f[1].to_string(),
+                [b[0], b[1], b[2], b[3]],
+                f[7].to_string(),
+            ))
         })
         .collect()
 }

@@ -1,0 +1,174 @@
+//! Helpers shared by the integration tests: alerts, the JSON Schema, broker checks.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use vigil_alert::CloudEvent;
+use vigil_core::alert::{
+    Alert, AlertCamera, AlertContext, AlertDetection, AlertKind, AlertMatch, AlertPlate, AlertRule,
+    MatchKind, Severity,
+};
+use vigil_core::geometry::BoxPx;
+use vigil_core::track::TrackId;
+
+/// An alert of `kind` on `camera`; `i` makes it distinguishable.
+pub fn alert(camera: &str, kind: AlertKind, severity: Severity, i: u32) -> Alert {
+    let plate = matches!(kind, AlertKind::PlateHotlist | AlertKind::PlateUnknownVehicle);
+    Alert {
+        id: uuid::Uuid::now_v7().to_string(),
+        time: jiff::Timestamp::now().to_string(),
+        camera: AlertCamera {
+            id: camera.into(),
+            name: format!("Camera {camera}"),
+            location: "Block 3".into(),
+        },
+        rule: AlertRule {
+            id: format!("rule-{i}"),
+            kind,
+        },
+        severity,
+        detection: AlertDetection {
+            label: if plate { "car" } else { "person" }.into(),
+            box_px: BoxPx::new(10.0, 20.0, 110.0 + i as f32, 220.0),
+            track_id: Some(TrackId(u64::from(i))),
+        },
+        plate: plate.then(|| AlertPlate {
+            text: "京A12345".into(),
+            confidence: 0.93,
+            char_confidences: vec![0.9; 7],
+        }),
+        watch_match: (kind == AlertKind::PlateHotlist).then(|| AlertMatch {
+            list: "stolen".into(),
+            entry: "京A12845".into(),
+            kind: MatchKind::Fuzzy,
+            distance: 1.0,
+        }),
+        context: AlertContext {
+            zone: Some("yard".into()),
+            dwell_s: Some(f64::from(i)),
+            ..Default::default()
+        },
+        snapshot: Some(vec![0xFF, 0xD8, 0xFF, 0xE0, i as u8]),
+        versions: BTreeMap::from([("pipeline".to_string(), "3".to_string())]),
+    }
+}
+
+/// `n` alerts round-robin over `cameras`, alternating kinds and severities.
+pub fn alerts(cameras: &[&str], n: u32) -> Vec<Alert> {
+    (0..n)
+        .map(|i| {
+            let kind = AlertKind::ALL[i as usize % AlertKind::ALL.len()];
+            let sev = [Severity::Medium, Severity::High, Severity::Critical][i as usize % 3];
+            alert(cameras[i as usize % cameras.len()], kind, sev, i)
+        })
+        .collect()
+}
+
+/// The published JSON Schema of CloudEvent `data`.
+pub fn schema() -> jsonschema::Validator {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/schemas/alert.schema.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let value: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&value)
+        .expect("schema compiles")
+}
+
+/// Panics with every schema error of `data`.
+pub fn assert_schema_valid(validator: &jsonschema::Validator, data: &serde_json::Value) {
+    let errors: Vec<String> = validator
+        .iter_errors(data)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "data does not match alert.schema.json: {errors:?}\n{data}"
+    );
+}
+
+/// Checks a received body against what was sent: CloudEvent envelope, schema-valid data.
+pub fn check_event(validator: &jsonschema::Validator, body: &[u8]) -> CloudEvent {
+    let ev: CloudEvent = serde_json::from_slice(body).expect("body is a CloudEvent");
+    assert_eq!(ev.specversion, "1.0");
+    assert_eq!(ev.datacontenttype, "application/json");
+    assert_eq!(ev.data["id"], ev.id.as_str());
+    assert_eq!(ev.subject, ev.data["camera"]["id"].as_str().expect("camera id"));
+    assert_eq!(
+        ev.event_type,
+        format!("vigil.alert.{}", ev.data["rule"]["kind"].as_str().expect("kind"))
+    );
+    assert_schema_valid(validator, &ev.data);
+    ev
+}
+
+/// Asserts `received` holds exactly the ids of `sent`, each once, and per camera in sent order.
+pub fn assert_same_per_camera_order(sent: &[Alert], received: &[CloudEvent]) {
+    let mut want: HashMap<&str, Vec<&str>> = HashMap::new();
+    for a in sent {
+        want.entry(a.camera.id.as_str()).or_default().push(a.id.as_str());
+    }
+    let mut got: HashMap<&str, Vec<&str>> = HashMap::new();
+    for e in received {
+        got.entry(e.subject.as_str()).or_default().push(e.id.as_str());
+    }
+    assert_eq!(
+        received.len(),
+        sent.len(),
+        "received {} events, sent {}",
+        received.len(),
+        sent.len()
+    );
+    assert_eq!(got, want, "per-camera order or membership differs");
+}
+
+/// Makes sure a broker listens on `addr`; starts the services once if not; panics clearly.
+pub fn require_broker(addr: &str, what: &str) {
+    let up = || TcpStream::connect_timeout(&addr.parse().expect("addr"), Duration::from_secs(1)).is_ok();
+    if up() {
+        return;
+    }
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/services.sh");
+    let _ = std::process::Command::new("bash").arg(&script).status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if up() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!(
+        "{what} is not reachable on {addr} (tried `bash {}`); start it and rerun",
+        script.display()
+    );
+}
+
+/// Polls `cond` every 20 ms until it holds or `limit` passes; returns whether it held.
+pub async fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    cond()
+}
+
+/// Short retry settings so failure tests stay fast.
+pub fn fast_retry() -> vigil_alert::RetryConfig {
+    vigil_alert::RetryConfig {
+        initial_backoff_ms: 50,
+        max_backoff_ms: 500,
+        publish_timeout_ms: 5000,
+        down_after_failures: 3,
+    }
+}
+
+/// A unique token for names of streams, topics, exchanges.
+pub fn unique() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_string()
+}
