@@ -21,7 +21,7 @@ pub mod warp;
 
 pub use detector::{DetectParams, Detector, ImageView, PooledDetector, frame_view};
 pub use error::InferError;
-pub use pool::{FrameDetector, FrameResult, PoolConfig, WorkerPool};
+pub use pool::{FrameDetector, FrameResult, PoolConfig, Submitter, WorkerPool};
 pub use runtime::{OrtLibrary, RuntimeOptions, environment, find_library};
 pub use session::{SessionOptions, load_manifest, open_session};
 pub use stats::{DurationHistogram, LATENCY_BUCKETS_S, PoolStats};

@@ -112,6 +112,61 @@ impl std::fmt::Debug for WorkerPool {
     }
 }
 
+/// A clonable handle for submitting frames from other threads.
+#[derive(Clone)]
+pub struct Submitter {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Submitter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Submitter")
+            .field("pool", &self.shared.cfg.name)
+            .finish()
+    }
+}
+
+impl Submitter {
+    /// As [`WorkerPool::submit`].
+    pub fn submit(&self, frame: Frame) -> bool {
+        submit(&self.shared, frame)
+    }
+}
+
+fn submit(sh: &Shared, frame: Frame) -> bool {
+    let mut st = lock(&sh.state);
+    if st.closed {
+        return false;
+    }
+    let idx = match st.index.get(&frame.camera) {
+        Some(i) => *i,
+        None => {
+            let i = st.cams.len();
+            st.index.insert(frame.camera.clone(), i);
+            st.cams.push(CamSlot {
+                queue: VecDeque::new(),
+                next_ticket: 0,
+                next_release: 0,
+                done: BTreeMap::new(),
+            });
+            i
+        }
+    };
+    let slot = &mut st.cams[idx];
+    slot.queue.push_back(Queued {
+        frame,
+        enqueued: Instant::now(),
+    });
+    sh.stats.frames_in.fetch_add(1, Ordering::Relaxed);
+    while slot.queue.len() > sh.cfg.queue_per_camera.max(1) {
+        slot.queue.pop_front();
+        sh.stats.frames_dropped.fetch_add(1, Ordering::Relaxed);
+    }
+    drop(st);
+    sh.work.notify_one();
+    true
+}
+
 fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
     // A worker that panicked mid-update leaves consistent queues (all updates are single pushes
     // and pops), so continuing with the poisoned state is safe and keeps other cameras running.
@@ -154,38 +209,14 @@ impl WorkerPool {
     /// Hands a frame to the pool; never waits for inference. Returns `false` if the pool is shut
     /// down (the frame is discarded).
     pub fn submit(&self, frame: Frame) -> bool {
-        let sh = &self.shared;
-        let mut st = lock(&sh.state);
-        if st.closed {
-            return false;
+        submit(&self.shared, frame)
+    }
+
+    /// A cheap handle other threads (one per camera) use to submit frames.
+    pub fn submitter(&self) -> Submitter {
+        Submitter {
+            shared: self.shared.clone(),
         }
-        let idx = match st.index.get(&frame.camera) {
-            Some(i) => *i,
-            None => {
-                let i = st.cams.len();
-                st.index.insert(frame.camera.clone(), i);
-                st.cams.push(CamSlot {
-                    queue: VecDeque::new(),
-                    next_ticket: 0,
-                    next_release: 0,
-                    done: BTreeMap::new(),
-                });
-                i
-            }
-        };
-        let slot = &mut st.cams[idx];
-        slot.queue.push_back(Queued {
-            frame,
-            enqueued: Instant::now(),
-        });
-        sh.stats.frames_in.fetch_add(1, Ordering::Relaxed);
-        while slot.queue.len() > sh.cfg.queue_per_camera.max(1) {
-            slot.queue.pop_front();
-            sh.stats.frames_dropped.fetch_add(1, Ordering::Relaxed);
-        }
-        drop(st);
-        sh.work.notify_one();
-        true
     }
 
     /// Results, per camera in submission order.

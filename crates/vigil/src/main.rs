@@ -7,6 +7,8 @@
 mod cmd;
 mod logging;
 mod paths;
+mod pipeline;
+mod signals;
 
 use clap::{Parser, Subcommand};
 
@@ -28,6 +30,12 @@ enum Command {
     Media(cmd::media::MediaCmd),
     /// Run an object detector on image files and print what it finds.
     Detect(cmd::detect::DetectArgs),
+    /// Validate a pipeline file without starting anything.
+    Check(cmd::run::CheckArgs),
+    /// Run a pipeline.
+    Run(cmd::run::RunArgs),
+    /// Run the demo: test camera + demo pipeline + JSONL alerts.
+    Demo(cmd::demo::DemoArgs),
     /// Measure plate reading on labelled crops or scenes.
     #[command(subcommand)]
     Eval(cmd::eval::EvalCmd),
@@ -41,6 +49,9 @@ fn main() -> std::process::ExitCode {
         Command::Media(c) => cmd::media::run(c),
         Command::Detect(a) => cmd::detect::run(a),
         Command::Eval(c) => cmd::eval::run(c),
+        Command::Check(a) => cmd::run::check(a),
+        Command::Run(a) => cmd::run::run(a),
+        Command::Demo(a) => cmd::demo::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,8 @@
 //! One module per sub-command.
 
+pub mod demo;
 pub mod detect;
 pub mod eval;
 pub mod media;
 pub mod models;
+pub mod run;

@@ -1,0 +1,278 @@
+//! The pipeline file (`pipelines/*.toml`): raw serde structs, parsed with file:line:col errors
+//! and validated in one place (used by `vigil check`, `vigil run` and `vigil demo`).
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use vigil_alert::SinkSpec;
+use vigil_rules::RulesConfig;
+
+/// Node identity and storage.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Name of this node in alert sources (`vigil/<node>/<camera>`).
+    pub id: String,
+    /// Directory for the outbox and other state (created if missing).
+    pub data_dir: PathBuf,
+}
+
+/// The object detector and its worker pool.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectorConfig {
+    /// Model manifest name under the model directory (default `yolox-nano`).
+    #[serde(default = "default_model")]
+    pub model: String,
+    /// Inference worker threads (default 1).
+    #[serde(default = "one")]
+    pub workers: usize,
+    /// ONNX Runtime intra-op threads per worker (default 2). Keep workers × this ≤ cores.
+    #[serde(default = "two")]
+    pub intra_threads: usize,
+    /// Minimum detection score (default 0.35).
+    #[serde(default = "default_score")]
+    pub score: f32,
+    /// Classes kept; empty keeps all (default person and road vehicles).
+    #[serde(default = "default_classes")]
+    pub classes: Vec<String>,
+    /// Frames each camera may queue for the pool before the oldest is dropped (default 2).
+    #[serde(default = "two")]
+    pub queue_per_camera: usize,
+}
+
+fn default_model() -> String {
+    "yolox-nano".into()
+}
+fn one() -> usize {
+    1
+}
+fn two() -> usize {
+    2
+}
+fn default_score() -> f32 {
+    0.35
+}
+fn default_classes() -> Vec<String> {
+    ["person", "bicycle", "car", "motorcycle", "bus", "truck"]
+        .map(String::from)
+        .to_vec()
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self {
+            model: default_model(),
+            workers: 1,
+            intra_threads: 2,
+            score: default_score(),
+            classes: default_classes(),
+            queue_per_camera: 2,
+        }
+    }
+}
+
+/// One camera.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraConfig {
+    /// Unique id, used in alerts, logs and metric labels.
+    pub id: String,
+    /// Human-readable name.
+    #[serde(default)]
+    pub name: String,
+    /// Free-text location.
+    #[serde(default)]
+    pub location: String,
+    /// Stream URI (`rtsp://`, `rtsps://`, `file://`, `http(s)://`). `{camsim}` is replaced by
+    /// the demo's test camera address.
+    pub uri: String,
+    /// Frames per second to analyse (default 5).
+    #[serde(default = "default_fps")]
+    pub analysis_fps: f64,
+    /// RTSP user name.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Environment variable holding the RTSP password (never written in the file).
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// Decoder element override (e.g. `avdec_h264`).
+    #[serde(default)]
+    pub decoder: Option<String>,
+    /// Zones, lines and rules of this camera.
+    #[serde(default)]
+    pub rules: RulesConfig,
+}
+
+fn default_fps() -> f64 {
+    5.0
+}
+
+/// The whole pipeline file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Node identity.
+    pub node: NodeConfig,
+    /// Detector.
+    #[serde(default)]
+    pub detector: DetectorConfig,
+    /// Cameras (`[[camera]]`).
+    #[serde(rename = "camera", default)]
+    pub cameras: Vec<CameraConfig>,
+    /// Alert sinks (`[[sink]]`).
+    #[serde(rename = "sink", default)]
+    pub sinks: Vec<SinkSpec>,
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Parses pipeline text; errors say `file:line:col: problem`.
+pub fn parse(origin: &str, text: &str) -> Result<PipelineConfig, String> {
+    let cfg: PipelineConfig = toml::from_str(text).map_err(|e| {
+        let at = e.span().map(|s| line_col(text, s.start));
+        let msg = e.message().to_string();
+        match at {
+            Some((l, c)) => format!(
+                "{origin}:{l}:{c}: {msg}\n  fix: see docs/configuration.md for the keys of this table"
+            ),
+            None => format!("{origin}: {msg}"),
+        }
+    })?;
+    validate(origin, text, &cfg)?;
+    Ok(cfg)
+}
+
+/// Where a `[[camera]]` with this id starts, for error positions.
+fn camera_pos(text: &str, id: &str) -> String {
+    let needle = format!("\"{id}\"");
+    text.find(&needle)
+        .map(|o| line_col(text, o))
+        .map_or(String::new(), |(l, c)| format!("{l}:{c}:"))
+}
+
+/// Semantic checks beyond the types; all problems are reported together.
+pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Result<(), String> {
+    let mut errs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for c in &cfg.cameras {
+        let pos = camera_pos(text, &c.id);
+        if !seen.insert(c.id.clone()) {
+            errs.push(format!(
+                "{origin}:{pos} camera '{}' is defined twice\n  fix: give each [[camera]] a unique id",
+                c.id
+            ));
+        }
+        if !c.analysis_fps.is_finite() || c.analysis_fps <= 0.0 || c.analysis_fps > 240.0 {
+            errs.push(format!(
+                "{origin}:{pos} camera '{}': analysis_fps {} must be > 0 and ≤ 240",
+                c.id, c.analysis_fps
+            ));
+        }
+        let uri = c.uri.replace("{camsim}", "rtsp://127.0.0.1:1");
+        if let Err(e) = vigil_ingest::CameraSourceConfig::new(&c.id, uri).validate() {
+            errs.push(format!("{origin}:{pos} {e}"));
+        }
+        // Zone geometry needs the frame size for pixel coordinates; check normalised zones now
+        // against a nominal frame, and pixel zones again when the stream's size is known.
+        if let Err(e) = vigil_rules::validate(
+            &c.rules,
+            &c.id,
+            vigil_rules::FrameSize {
+                width: 100_000,
+                height: 100_000,
+            },
+        ) {
+            errs.push(format!("{origin}:{pos} {e}"));
+        }
+    }
+    if cfg.detector.workers == 0 || cfg.detector.intra_threads == 0 {
+        errs.push(format!(
+            "{origin}: [detector] workers and intra_threads must be ≥ 1"
+        ));
+    }
+    let mut names = std::collections::HashSet::new();
+    for s in &cfg.sinks {
+        if !names.insert(s.name.clone()) {
+            errs.push(format!(
+                "{origin}: sink '{}' is defined twice\n  fix: sink names must be unique",
+                s.name
+            ));
+        }
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs.join("\n"))
+    }
+}
+
+/// Reads and parses a pipeline file.
+pub fn load(path: &Path) -> Result<(PipelineConfig, String), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let cfg = parse(&path.display().to_string(), &text)?;
+    Ok((cfg, text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[node]
+id = "n"
+data_dir = "/tmp/x"
+
+[[camera]]
+id = "cam"
+uri = "rtsp://127.0.0.1:8554/a"
+
+[[camera.rules.zone]]
+id = "lawn"
+points = [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9]]
+
+[[camera.rules.rule]]
+id = "intrusion"
+kind = "zone_intrusion"
+zone = "lawn"
+"#;
+
+    #[test]
+    fn good_file_parses() {
+        let c = parse("p.toml", GOOD).expect("valid");
+        assert_eq!(c.cameras[0].rules.rules.len(), 1);
+        assert_eq!(c.detector.model, "yolox-nano");
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_column() {
+        let bad = GOOD.replace("uri = ", "url = ");
+        let e = parse("p.toml", &bad).expect_err("unknown key");
+        assert!(e.starts_with("p.toml:8:1:"), "{e}");
+        assert!(e.contains("url"), "{e}");
+    }
+
+    #[test]
+    fn semantic_errors_are_all_reported() {
+        let bad = GOOD
+            .replace("uri = \"rtsp", "uri = \"gopher")
+            .replace("zone = \"lawn\"", "zone = \"roof\"")
+            + "\n[[camera]]\nid = \"cam\"\nuri = \"rtsp://h/x\"\nanalysis_fps = 0\n";
+        let e = parse("p.toml", &bad).expect_err("invalid");
+        assert!(e.contains("defined twice"), "{e}");
+        assert!(e.contains("gopher") || e.contains("scheme"), "{e}");
+        assert!(e.contains("roof"), "{e}");
+        assert!(e.contains("analysis_fps"), "{e}");
+    }
+
+    #[test]
+    fn demo_pipeline_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pipelines/demo.toml");
+        load(&path).expect("pipelines/demo.toml must stay valid");
+    }
+}

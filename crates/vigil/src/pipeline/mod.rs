@@ -1,0 +1,13 @@
+//! The pipeline: config file → running cameras, detector pool, trackers, rules and alert
+//! delivery.
+//!
+//! Threads: one supervisor per camera (vigil-ingest) plus one forwarding thread per camera that
+//! moves frames into the worker pool (drop-oldest per camera); N inference workers; one analysis
+//! thread that tracks, evaluates rules and appends alerts to the outbox (fsync'd); a tokio
+//! runtime for the sinks' delivery loops.
+
+pub mod config;
+pub mod run;
+
+pub use config::{PipelineConfig, load};
+pub use run::{Pipeline, RunSummary};

@@ -1,0 +1,283 @@
+//! Starting, running and stopping a pipeline.
+
+use crate::pipeline::config::{CameraConfig, PipelineConfig};
+use anyhow::{Context, Result};
+use crossbeam_channel::RecvTimeoutError;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use vigil_alert::{AnySink, Delivery, Outbox, OutboxConfig};
+use vigil_core::alert::{Alert, AlertCamera};
+use vigil_infer::decode::ScoreThresholds;
+use vigil_infer::{
+    DetectParams, Detector, PoolConfig, PooledDetector, SessionOptions, WorkerPool, load_manifest,
+};
+use vigil_ingest::{CameraSource, CameraSourceConfig, SupervisorPolicy};
+use vigil_rules::{CameraRules, FrameSize, FrameTime, TrackObservation};
+use vigil_track::{Tracker, TrackerConfig};
+
+/// What a finished run did.
+#[derive(Debug, Default, Clone)]
+pub struct RunSummary {
+    /// Frames analysed per camera.
+    pub frames: HashMap<String, u64>,
+    /// Alerts raised.
+    pub alerts: u64,
+}
+
+/// A running pipeline.
+pub struct Pipeline {
+    sources: Vec<CameraSource>,
+    forwarders: Vec<JoinHandle<()>>,
+    pool: Option<WorkerPool>,
+    analysis: Option<JoinHandle<RunSummary>>,
+    stop: Arc<AtomicBool>,
+    runtime: tokio::runtime::Runtime,
+    deliveries: Vec<Delivery>,
+    shutdown_tx: tokio::sync::watch::Sender<bool>,
+    outbox: Outbox,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("cameras", &self.sources.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn camera_source(c: &CameraConfig, uri: &str) -> Result<vigil_ingest::SourceSettings> {
+    let mut sc = CameraSourceConfig::new(&c.id, uri);
+    sc.analysis_fps = Some(c.analysis_fps);
+    sc.decoder = c.decoder.clone();
+    sc.username = c.username.clone();
+    if let Some(var) = &c.password_env {
+        let pw = std::env::var(var)
+            .with_context(|| format!("camera '{}': password_env {var} is not set", c.id))?;
+        sc.password = Some(vigil_ingest::config::Secret::new(pw));
+    }
+    Ok(sc.validate()?)
+}
+
+impl Pipeline {
+    /// Starts everything. `on_alert` sees each alert after it is durably in the outbox.
+    pub fn start(
+        cfg: &PipelineConfig,
+        model_dir: &Path,
+        camsim_base: Option<&str>,
+        on_alert: impl Fn(&Alert) + Send + 'static,
+    ) -> Result<Self> {
+        std::fs::create_dir_all(&cfg.node.data_dir)
+            .with_context(|| format!("creating data_dir {}", cfg.node.data_dir.display()))?;
+        // Outbox and sinks first: an alert must have somewhere durable to go.
+        let mut ocfg = OutboxConfig {
+            node: cfg.node.id.clone(),
+            ..Default::default()
+        };
+        for s in &cfg.sinks {
+            ocfg = ocfg.with_sink(s.name.clone(), s.route.clone());
+        }
+        let outbox_path = cfg.node.data_dir.join("outbox.redb");
+        let outbox = Outbox::open(&outbox_path, ocfg)
+            .with_context(|| format!("opening the outbox {}", outbox_path.display()))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .thread_name("vigil-io")
+            .build()
+            .context("starting the I/O runtime")?;
+        let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+        let mut deliveries = Vec::new();
+        for s in &cfg.sinks {
+            let sink = AnySink::from_spec(s, &cfg.node.id).with_context(|| format!("sink '{}'", s.name))?;
+            let _guard = runtime.enter();
+            deliveries.push(vigil_alert::delivery::spawn(
+                outbox.clone(),
+                s.name.clone(),
+                sink,
+                s.retry.clone(),
+                shutdown_rx.clone(),
+            ));
+        }
+
+        // Detector pool.
+        let manifest = load_manifest(&model_dir.join(format!("{}.toml", cfg.detector.model)))?;
+        let params = DetectParams {
+            thresholds: ScoreThresholds::uniform(cfg.detector.score.min(0.1)),
+            classes: cfg.detector.classes.clone(),
+            ..Default::default()
+        };
+        let opts = SessionOptions {
+            intra_threads: cfg.detector.intra_threads,
+            ..Default::default()
+        };
+        let dets = (0..cfg.detector.workers)
+            .map(|_| {
+                Ok(PooledDetector {
+                    detector: Detector::new(manifest.clone(), model_dir, &opts)?,
+                    params: params.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, vigil_infer::InferError>>()?;
+        let pool = WorkerPool::new(
+            dets,
+            PoolConfig {
+                queue_per_camera: cfg.detector.queue_per_camera,
+                name: manifest.name.clone(),
+                ..Default::default()
+            },
+        )?;
+
+        // Cameras.
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut sources = Vec::new();
+        let mut forwarders = Vec::new();
+        for c in &cfg.cameras {
+            let uri = match camsim_base {
+                Some(base) => c.uri.replace("{camsim}", base),
+                None => c.uri.clone(),
+            };
+            let src = CameraSource::start(camera_source(c, &uri)?, SupervisorPolicy::default())?;
+            let rx = src.frames();
+            let pool_ref = pool.submitter();
+            let stop2 = stop.clone();
+            forwarders.push(
+                std::thread::Builder::new()
+                    .name(format!("fwd-{}", c.id))
+                    .spawn(move || {
+                        while !stop2.load(Ordering::Relaxed) {
+                            match rx.recv_timeout(Duration::from_millis(200)) {
+                                Ok(f) => {
+                                    pool_ref.submit(f);
+                                }
+                                Err(RecvTimeoutError::Timeout) => {}
+                                Err(RecvTimeoutError::Disconnected) => break,
+                            }
+                        }
+                    })?,
+            );
+            sources.push(src);
+        }
+
+        // Analysis: tracking + rules + outbox.
+        let results = pool.results().clone();
+        let cams: HashMap<String, (AlertCamera, vigil_rules::RulesConfig)> = cfg
+            .cameras
+            .iter()
+            .map(|c| {
+                (
+                    c.id.clone(),
+                    (
+                        AlertCamera {
+                            id: c.id.clone(),
+                            name: c.name.clone(),
+                            location: c.location.clone(),
+                        },
+                        c.rules.clone(),
+                    ),
+                )
+            })
+            .collect();
+        let (ob, stop3) = (outbox.clone(), stop.clone());
+        let min_score = cfg.detector.score;
+        let analysis = std::thread::Builder::new().name("analysis".into()).spawn(move || {
+            let mut trackers: HashMap<String, (Tracker, Option<CameraRules>)> = HashMap::new();
+            let mut summary = RunSummary::default();
+            loop {
+                let r = match results.recv_timeout(Duration::from_millis(200)) {
+                    Ok(r) => r,
+                    Err(RecvTimeoutError::Timeout) if stop3.load(Ordering::Relaxed) && results.is_empty() => break,
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    Err(RecvTimeoutError::Disconnected) => break,
+                };
+                let cam = r.frame.camera.to_string();
+                *summary.frames.entry(cam.clone()).or_default() += 1;
+                let Ok(dets) = r.detections else { continue };
+                let Some((camera, rules_cfg)) = cams.get(&cam) else { continue };
+                let entry = trackers.entry(cam.clone()).or_insert_with(|| {
+                    let tracker = Tracker::new(TrackerConfig { high_score: min_score.max(0.3), ..Default::default() })
+                        .unwrap_or_else(|_| Tracker::new(TrackerConfig::default()).expect("default tracker config is valid"));
+                    let size = FrameSize { width: r.frame.width, height: r.frame.height };
+                    let rules = match CameraRules::new(camera.clone(), rules_cfg, size) {
+                        Ok(r) => Some(r),
+                        Err(e) => {
+                            tracing::error!(camera = %cam, error = %e, "rules rejected for this frame size; camera runs without rules");
+                            None
+                        }
+                    };
+                    (tracker, rules)
+                });
+                let update = entry.0.update(&dets, r.frame.pts_ns);
+                let Some(rules) = entry.1.as_mut() else { continue };
+                let obs: Vec<TrackObservation<'_>> =
+                    update.tracks.iter().filter(|t| t.is_confirmed_or_lost()).map(TrackObservation::from).collect();
+                let ended: Vec<_> = update.removed.iter().map(|t| t.id).collect();
+                let time = FrameTime { wall: jiff::Timestamp::try_from(r.frame.captured_at).unwrap_or_else(|_| jiff::Timestamp::now()), pts_ns: r.frame.pts_ns };
+                for a in rules.evaluate(time, &obs, &ended, &[]) {
+                    match ob.enqueue(&a) {
+                        Ok(_) => {
+                            summary.alerts += 1;
+                            on_alert(&a);
+                        }
+                        Err(e) => tracing::error!(camera = %cam, error = %e, "alert could not be stored in the outbox"),
+                    }
+                }
+            }
+            summary
+        })?;
+
+        Ok(Self {
+            sources,
+            forwarders,
+            pool: Some(pool),
+            analysis: Some(analysis),
+            stop,
+            runtime,
+            deliveries,
+            shutdown_tx,
+            outbox,
+        })
+    }
+
+    /// Camera status snapshots, for progress output.
+    pub fn camera_states(&self) -> Vec<vigil_ingest::StatusSnapshot> {
+        self.sources.iter().map(|s| s.status().snapshot()).collect()
+    }
+
+    /// Stops ingest, drains inference and analysis, lets the sinks deliver what is pending
+    /// (up to `grace`), and shuts down.
+    pub fn stop(mut self, grace: Duration) -> RunSummary {
+        let errs = vigil_ingest::stop_all(&mut self.sources, Duration::from_secs(5));
+        for e in errs {
+            tracing::warn!(error = %e, "camera did not stop cleanly");
+        }
+        self.stop.store(true, Ordering::Relaxed);
+        for f in self.forwarders.drain(..) {
+            let _ = f.join();
+        }
+        if let Some(p) = self.pool.take() {
+            p.shutdown(Duration::from_secs(10));
+        }
+        let summary = self
+            .analysis
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        // Give the sinks a moment to drain the outbox before stopping their loops.
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline && !self.outbox.is_empty() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.shutdown_tx.send(true);
+        let deliveries = std::mem::take(&mut self.deliveries);
+        self.runtime.block_on(async {
+            for d in deliveries {
+                d.join(Duration::from_secs(3)).await;
+            }
+        });
+        summary
+    }
+}

@@ -1,0 +1,79 @@
+//! End to end on real parts: camsim serves vtest.avi over RTSP, the vigil binary runs the demo
+//! pipeline (GStreamer ingest → YOLOX on ONNX Runtime → tracker → zone rule → outbox → JSONL
+//! sink), and the test reads the alerts back.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn demo_pipeline_raises_one_intrusion_alert_per_person_track() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = std::fs::read_to_string(root().join("pipelines/demo.toml")).expect("demo.toml");
+    let data = dir.path().join("data");
+    let jsonl = dir.path().join("alerts.jsonl");
+    let text = demo
+        .replace(
+            "data_dir = \".cache/demo\"",
+            &format!("data_dir = \"{}\"", data.display()),
+        )
+        .replace(
+            "path = \".cache/demo/alerts.jsonl\"",
+            &format!("path = \"{}\"", jsonl.display()),
+        );
+    assert_ne!(
+        text, demo,
+        "the demo file's data_dir/path lines changed: update this test"
+    );
+    let pipeline = dir.path().join("demo.toml");
+    std::fs::write(&pipeline, text).expect("write");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .current_dir(root())
+        .args(["demo", "--seconds", "25", "--pipeline"])
+        .arg(&pipeline)
+        .output()
+        .expect("run vigil demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "vigil demo failed:\n{stdout}\n{stderr}");
+
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&jsonl)
+        .expect("the JSONL sink wrote its file")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert!(
+        lines.len() >= 3,
+        "expected several intrusions in 25 s of vtest, got {}:\n{stdout}",
+        lines.len()
+    );
+    let printed = stdout.lines().filter(|l| l.starts_with("ALERT ")).count();
+    assert_eq!(printed, lines.len(), "every alert is printed and delivered");
+
+    let mut tracks = HashSet::new();
+    for ev in &lines {
+        assert_eq!(ev["specversion"], "1.0");
+        assert_eq!(ev["type"], "vigil.alert.zone.intrusion");
+        assert_eq!(ev["source"], "vigil/demo/campus");
+        let d = &ev["data"];
+        assert_eq!(d["detection"]["label"], "person");
+        let track = d["detection"]["track_id"].as_u64().expect("track id");
+        assert!(
+            tracks.insert(track),
+            "track {track} alerted twice: one alert per track per rule"
+        );
+        // The person's feet (bottom-centre) are inside the normalised zone on the 768×576 frame.
+        let b = &d["detection"]["box_px"];
+        let cx = (b["x1"].as_f64().expect("x1") + b["x2"].as_f64().expect("x2")) / 2.0 / 768.0;
+        let by = b["y2"].as_f64().expect("y2") / 576.0;
+        assert!(
+            (0.29..=0.76).contains(&cx) && (0.34..=0.86).contains(&by),
+            "alert box outside the zone: {b}"
+        );
+    }
+}
