@@ -34,6 +34,11 @@ enum Command {
     Check(cmd::run::CheckArgs),
     /// Run a pipeline.
     Run(cmd::run::RunArgs),
+    /// Serve files or stills as looping RTSP test cameras on 127.0.0.1.
+    Camsim(cmd::camsim::CamsimArgs),
+    /// Measurements that are not criterion benches.
+    #[command(subcommand)]
+    Bench(cmd::bench::BenchCmd),
     /// Run the demo: test camera + demo pipeline + JSONL alerts.
     Demo(cmd::demo::DemoArgs),
     /// Measure plate reading on labelled crops or scenes.
@@ -52,6 +57,8 @@ fn main() -> std::process::ExitCode {
         Command::Check(a) => cmd::run::check(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Demo(a) => cmd::demo::run(a),
+        Command::Camsim(a) => cmd::camsim::run(a),
+        Command::Bench(c) => cmd::bench::run(c),
     };
     match result {
         Ok(code) => code,

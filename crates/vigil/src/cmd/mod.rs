@@ -1,5 +1,7 @@
 //! One module per sub-command.
 
+pub mod bench;
+pub mod camsim;
 pub mod demo;
 pub mod detect;
 pub mod eval;
