@@ -39,6 +39,9 @@ enum Command {
     /// Measurements that are not criterion benches.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCmd),
+    /// Alert outbox maintenance.
+    #[command(subcommand)]
+    Outbox(cmd::outbox::OutboxCmd),
     /// Run the demo: test camera + demo pipeline + JSONL alerts.
     Demo(cmd::demo::DemoArgs),
     /// Measure plate reading on labelled crops or scenes.
@@ -57,6 +60,7 @@ fn main() -> std::process::ExitCode {
         Command::Check(a) => cmd::run::check(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Demo(a) => cmd::demo::run(a),
+        Command::Outbox(c) => cmd::outbox::run(c),
         Command::Camsim(a) => cmd::camsim::run(a),
         Command::Bench(c) => cmd::bench::run(c),
     };

@@ -7,4 +7,5 @@ pub mod detect;
 pub mod eval;
 pub mod media;
 pub mod models;
+pub mod outbox;
 pub mod run;

@@ -186,19 +186,30 @@ impl Pipeline {
         let analysis = std::thread::Builder::new().name("analysis".into()).spawn(move || {
             let mut trackers: HashMap<String, (Tracker, Option<CameraRules>)> = HashMap::new();
             let mut summary = RunSummary::default();
+            // Ends when the pool is gone (its result sender dropped after the workers drained),
+            // or, should a worker hang past the pool's shutdown deadline, 15 s after stop.
+            let mut idle_since_stop: Option<Instant> = None;
             loop {
                 let r = match results.recv_timeout(Duration::from_millis(200)) {
                     Ok(r) => r,
-                    Err(RecvTimeoutError::Timeout) if stop3.load(Ordering::Relaxed) && results.is_empty() => break,
-                    Err(RecvTimeoutError::Timeout) => continue,
+                    Err(RecvTimeoutError::Timeout) => {
+                        if stop3.load(Ordering::Relaxed) {
+                            let since = *idle_since_stop.get_or_insert_with(Instant::now);
+                            if since.elapsed() > Duration::from_secs(15) {
+                                break;
+                            }
+                        }
+                        continue;
+                    }
                     Err(RecvTimeoutError::Disconnected) => break,
                 };
+                idle_since_stop = None;
                 let cam = r.frame.camera.to_string();
                 *summary.frames.entry(cam.clone()).or_default() += 1;
                 let Ok(dets) = r.detections else { continue };
                 let Some((camera, rules_cfg)) = cams.get(&cam) else { continue };
                 let entry = trackers.entry(cam.clone()).or_insert_with(|| {
-                    let tracker = Tracker::new(TrackerConfig { high_score: min_score.max(0.3), ..Default::default() })
+                    let tracker = Tracker::new(TrackerConfig { high_score: min_score.clamp(0.3, 0.6), ..Default::default() })
                         .unwrap_or_else(|_| Tracker::new(TrackerConfig::default()).expect("default tracker config is valid"));
                     let size = FrameSize { width: r.frame.width, height: r.frame.height };
                     let rules = match CameraRules::new(camera.clone(), rules_cfg, size) {
