@@ -1,6 +1,7 @@
 //! End to end on real parts: camsim serves vtest.avi over RTSP, the vigil binary runs the demo
 //! pipeline (GStreamer ingest → YOLOX on ONNX Runtime → tracker → zone rule → outbox → JSONL
-//! sink), and the test reads the alerts back.
+//! sink and a NATS JetStream sink on the real server at 127.0.0.1:4222), and the test reads the
+//! alerts back from the file and from the stream.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
