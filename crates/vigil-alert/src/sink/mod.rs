@@ -30,7 +30,7 @@ pub trait Sink: Send {
     fn publish(&mut self, event: &Event) -> impl Future<Output = Result<(), SinkError>> + Send;
 }
 
-/// One `[[sinks]]` entry of the config.
+/// One `[[sink]]` entry of the config.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SinkSpec {
@@ -42,7 +42,7 @@ pub struct SinkSpec {
     /// Retry and circuit settings (defaults documented on [`RetryConfig`]).
     #[serde(default)]
     pub retry: RetryConfig,
-    /// Kind-specific settings, e.g. `[sinks.sink.nats]`.
+    /// Kind-specific settings, e.g. `[sink.sink.nats]`.
     pub sink: SinkConfig,
 }
 

@@ -15,7 +15,7 @@ use crate::error::{ConfigError, SinkError};
 use crate::event::Event;
 use crate::sink::Sink;
 
-/// `[sinks.sink.file]`.
+/// `[sink.sink.file]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {

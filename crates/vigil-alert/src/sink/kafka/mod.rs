@@ -18,7 +18,7 @@ use crate::secret::{Secret, resolve};
 use crate::sink::Sink;
 use crate::template::{Levels, Template};
 
-/// `[sinks.sink.kafka]`.
+/// `[sink.sink.kafka]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KafkaConfig {
