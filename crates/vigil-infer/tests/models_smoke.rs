@@ -122,23 +122,7 @@ fn ppocr_recogniser_reads_plate_crops() {
     let outs = rec.recognize(&views).expect("run");
     let mut exact = 0;
     for (name, o) in names.iter().zip(&outs) {
-        // Plain greedy CTC: argmax per step, collapse repeats, drop blanks.
-        let mut text = String::new();
-        let mut prev = 0usize;
-        for t in 0..o.steps {
-            let row = &o.probs[t * o.classes..(t + 1) * o.classes];
-            let best = row
-                .iter()
-                .enumerate()
-                .max_by(|a, b| a.1.total_cmp(b.1))
-                .map(|(i, _)| i)
-                .unwrap_or(0);
-            if best != 0 && best != prev {
-                text.push_str(&rec.dictionary()[best]);
-            }
-            prev = best;
-        }
-        let text: String = text.chars().filter(|c| !matches!(c, '·' | ' ' | '.')).collect();
+        let text = greedy_text(o, rec.dictionary());
         if text == *name {
             exact += 1;
         }

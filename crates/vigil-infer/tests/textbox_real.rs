@@ -48,23 +48,7 @@ fn detected_plate_box_rectifies_into_a_readable_strip() {
         TextRecognizer::new(manifest("ppocr-rec"), &model_dir(), &SessionOptions::default()).expect("load");
     let outs = rec.recognize(&[strip.view()]).expect("run");
     let o = &outs[0];
-    // Plain greedy CTC: argmax per step, collapse repeats, drop blanks.
-    let mut text = String::new();
-    let mut prev = 0usize;
-    for t in 0..o.steps {
-        let row = &o.probs[t * o.classes..(t + 1) * o.classes];
-        let best = row
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .map(|(i, _)| i)
-            .unwrap_or(0);
-        if best != 0 && best != prev {
-            text.push_str(&rec.dictionary()[best]);
-        }
-        prev = best;
-    }
-    let text: String = text.chars().filter(|c| !matches!(c, '·' | ' ' | '.')).collect();
+    let text = greedy_text(o, rec.dictionary());
     eprintln!(
         "box {best:?} (IoU {iou:.2}), strip {}×{}, read {text:?}",
         strip.width, strip.height

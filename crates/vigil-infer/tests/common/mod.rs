@@ -122,3 +122,23 @@ pub fn scene_labels() -> Vec<(String, String, [f32; 4], String)> {
         })
         .collect()
 }
+
+/// Plain greedy CTC (argmax per step, collapse repeats, drop blanks), separators removed: the
+/// baseline reading the model tests compare against.
+pub fn greedy_text(o: &vigil_infer::ocr::CtcOutput, dictionary: &[String]) -> String {
+    let mut text = String::new();
+    let mut prev = 0usize;
+    for t in 0..o.steps {
+        let row = &o.probs[t * o.classes..(t + 1) * o.classes];
+        let best = row
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map_or(0, |(i, _)| i);
+        if best != 0 && best != prev {
+            text.push_str(&dictionary[best]);
+        }
+        prev = best;
+    }
+    text.chars().filter(|c| !matches!(c, '·' | ' ' | '.')).collect()
+}
