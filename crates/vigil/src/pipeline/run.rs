@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 use vigil_alert::{AnySink, Delivery, Outbox, OutboxConfig};
 use vigil_core::alert::{Alert, AlertCamera};
 use vigil_infer::decode::ScoreThresholds;
-use vigil_infer::{
-    DetectParams, Detector, PoolConfig, PooledDetector, SessionOptions, WorkerPool, load_manifest,
-};
+use vigil_infer::{DetectParams, Detector, PoolConfig, PooledDetector, SessionOptions, WorkerPool};
 use vigil_ingest::{CameraSource, CameraSourceConfig, SupervisorPolicy};
 use vigil_rules::{CameraRules, FrameSize, FrameTime, TrackObservation};
 use vigil_track::{Tracker, TrackerConfig};
@@ -104,7 +102,17 @@ impl Pipeline {
         }
 
         // Detector pool.
-        let manifest = load_manifest(&model_dir.join(format!("{}.toml", cfg.detector.model)))?;
+        // By manifest `name`, as `vigil detect` and `vigil eval` do.
+        let manifest = crate::cmd::models::read_manifests(model_dir)?
+            .into_iter()
+            .find(|m| m.name == cfg.detector.model)
+            .with_context(|| {
+                format!(
+                    "[detector] model '{}' has no manifest in {} (fix: see `vigil models list`)",
+                    cfg.detector.model,
+                    model_dir.display()
+                )
+            })?;
         let params = DetectParams {
             thresholds: ScoreThresholds::uniform(cfg.detector.score.min(0.1)),
             classes: cfg.detector.classes.clone(),
