@@ -1,35 +1,10 @@
 //! Shared helpers for the criterion benchmarks in this folder: where models and media are, and
 //! real frames decoded from the sample video.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 use vigil_core::{CameraId, Frame, PixelFormat};
-
-/// The workspace root.
-pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Model directory (`VIGIL_MODEL_DIR` or `models/`).
-pub fn model_dir() -> PathBuf {
-    std::env::var_os("VIGIL_MODEL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("models"))
-}
-
-/// Fetched test media (`VIGIL_TESTDATA` or `.cache/testdata/`); panics with the fix if absent.
-pub fn testdata() -> PathBuf {
-    let p = std::env::var_os("VIGIL_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".cache/testdata"));
-    assert!(
-        p.join("vtest.avi").is_file(),
-        "test media missing in {}: run `make setup`",
-        p.display()
-    );
-    p
-}
+pub use vigil_testkit::{model_dir, root, testdata};
 
 /// The first `count` frames of vtest.avi (768×576 RGB), decoded with `gst-launch-1.0`.
 pub fn vtest_frames(count: usize) -> Vec<Frame> {

@@ -2,42 +2,11 @@
 //! Missing models or media fail the test with the fix, never skip it.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-use vigil_core::model::{ColorOrder, ModelManifest};
+#[allow(unused_imports)] // each test binary uses a different subset
+pub use vigil_testkit::{manifest, model_dir, root, testdata};
+
+use vigil_core::model::ColorOrder;
 use vigil_infer::ImageView;
-
-pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-pub fn model_dir() -> PathBuf {
-    std::env::var_os("VIGIL_MODEL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("models"))
-}
-
-pub fn testdata() -> PathBuf {
-    let p = std::env::var_os("VIGIL_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".cache/testdata"));
-    assert!(
-        p.join("vtest.avi").is_file(),
-        "test media missing in {}: run `make setup` first",
-        p.display()
-    );
-    p
-}
-
-pub fn manifest(name: &str) -> ModelManifest {
-    let path = model_dir().join(format!("{name}.toml"));
-    let m = vigil_infer::load_manifest(&path).expect("manifest");
-    assert!(
-        model_dir().join(&m.file).is_file(),
-        "model file {} missing: run `make setup` (or `vigil models fetch`)",
-        m.file
-    );
-    m
-}
 
 /// An RGB image in memory.
 pub struct Rgb {
