@@ -22,6 +22,7 @@ build: setup
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p vigil-alert --features kafka --all-targets -- -D warnings
 
 ## unit: the whole test suite (real models, real GStreamer, real brokers)
 unit: export ORT_DYLIB_PATH ?= $(CURDIR)/.cache/onnxruntime/libonnxruntime.so.1.32.0

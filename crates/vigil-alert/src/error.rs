@@ -152,3 +152,50 @@ pub enum SinkError {
     #[error(transparent)]
     Config(#[from] ConfigError),
 }
+
+/// Errors of the alert history ([`crate::history::History`]).
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    /// The history file exists but cannot be read.
+    #[error(
+        "alert history file {path} is corrupt or not a history ({detail}); it only duplicates alerts \
+         already delivered, so with vigil stopped move it aside (`vigil outbox recover {path}` renames \
+         it to {path}.corrupt-<timestamp>) and start again with an empty history"
+    )]
+    Corrupt {
+        /// The history file.
+        path: PathBuf,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The file is locked by another process.
+    #[error("alert history file {path} is already open in another process (is another vigil running?)")]
+    Locked {
+        /// The history file.
+        path: PathBuf,
+    },
+    /// Opening, reading or writing the file failed.
+    #[error("alert history file {path}: {detail}")]
+    Storage {
+        /// The history file.
+        path: PathBuf,
+        /// What the storage engine reported.
+        detail: String,
+    },
+    /// The alert's `time` is not RFC 3339, so it has no place in the time index.
+    #[error("alert {id}: time {time:?} is not RFC 3339 (e.g. 2024-05-01T12:00:00.040Z)")]
+    Time {
+        /// Alert id.
+        id: String,
+        /// The offending value.
+        time: String,
+    },
+    /// The alert could not be turned into JSON.
+    #[error("alert {id}: cannot encode for the history: {detail}")]
+    Encode {
+        /// Alert id.
+        id: String,
+        /// Encoder message.
+        detail: String,
+    },
+}

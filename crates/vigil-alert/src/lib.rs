@@ -22,6 +22,8 @@
 //!   are capped in size.
 //! - **Failures**: sinks connect lazily and reconnect after any error; the loop backs off
 //!   exponentially (capped) and reports a circuit state per sink ([`SinkStatus`]).
+//! - **History**: a separate, queryable copy of every alert for the HTTP API ([`History`],
+//!   `<data_dir>/history.redb`), pruned by age and count; losing it never loses an alert.
 //! - **Opaque alerts**: this crate reads only id, camera, rule kind, severity and time from an
 //!   alert ([`AlertMeta`]); the rest is JSON it carries untouched.
 //!
@@ -36,6 +38,7 @@ pub mod alert;
 pub mod delivery;
 pub mod error;
 pub mod event;
+pub mod history;
 pub mod meta;
 pub mod outbox;
 pub mod route;
@@ -44,8 +47,9 @@ pub mod sink;
 pub mod template;
 
 pub use delivery::{CircuitState, Delivery, RetryConfig, SinkStatus};
-pub use error::{ConfigError, OutboxError, SinkError};
+pub use error::{ConfigError, HistoryError, OutboxError, SinkError};
 pub use event::{CloudEvent, Event};
+pub use history::{History, HistoryConfig, HistoryEntry, HistoryQuery};
 pub use meta::{AlertMeta, Severity};
 pub use outbox::{Outbox, OutboxConfig, Seq, recover};
 pub use route::RouteConfig;

@@ -1,12 +1,10 @@
 //! Round trips through the outbox, the delivery loop and each real broker (NATS JetStream,
-//! Mosquitto, RabbitMQ on this machine), plus a NATS outage with a private nats-server.
+//! Mosquitto, RabbitMQ on this machine). Outages are in `outage.rs`.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::*;
@@ -17,8 +15,6 @@ use vigil_alert::sink::mqtt::{MqttConfig, MqttSink};
 use vigil_alert::sink::nats::{NatsConfig, NatsSink, NatsStreamConfig};
 use vigil_alert::{CircuitState, CloudEvent, Outbox, OutboxConfig, RouteConfig, delivery};
 
-/// How long the private nats-server stays down in the outage test.
-const OUTAGE: Duration = Duration::from_secs(5);
 const NATS: &str = "127.0.0.1:4222";
 const MQTT: &str = "127.0.0.1:1883";
 const AMQP: &str = "127.0.0.1:5672";
@@ -325,101 +321,4 @@ async fn amqp_round_trip_with_confirms() {
     ch.exchange_delete(exchange.as_str().into(), Default::default())
         .await
         .expect("cleanup");
-}
-
-/// A private nats-server with JetStream on a free port, storing in `store`.
-fn start_nats(port: u16, store: &Path) -> Child {
-    let child = Command::new("/usr/sbin/nats-server")
-        .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
-        .arg(store)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start /usr/sbin/nats-server");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "private nats-server did not start on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nats_outage_loses_and_duplicates_nothing() {
-    assert!(
-        Path::new("/usr/sbin/nats-server").exists(),
-        "/usr/sbin/nats-server is needed for the outage test"
-    );
-    let dir = tempfile::tempdir().expect("tmp");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let store = dir.path().join("js");
-    let mut server = start_nats(port, &store);
-
-    let mut config = NatsConfig::with_url(format!("nats://127.0.0.1:{port}"));
-    config.subject = "outage.{camera}.{kind}".into();
-    config.stream = Some(NatsStreamConfig::new("OUTAGE", vec!["outage.>".into()]));
-    config.ack_timeout_ms = 1000;
-    config.connect_timeout_ms = 500;
-    let ob = outbox(dir.path(), "bus");
-    let (stop, shutdown) = watch::channel(false);
-    let mut retry = fast_retry();
-    retry.publish_timeout_ms = 3000;
-    let d = delivery::spawn(
-        ob.clone(),
-        "bus",
-        NatsSink::new("bus", "n", config).expect("sink"),
-        retry,
-        shutdown,
-    );
-
-    let sent = alerts(&CAMERAS, 100);
-    for (i, a) in sent.iter().enumerate() {
-        ob.enqueue(a).expect("enqueue");
-        if i == 30 {
-            server.kill().expect("kill nats-server");
-            server.wait().expect("reap");
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let status = d.status();
-    assert!(
-        eventually(OUTAGE, || status.state() == CircuitState::Down).await,
-        "sink should report down during the outage, is {:?}",
-        status.state()
-    );
-    assert!(!ob.is_empty() && status.oldest_pending_age() > Duration::ZERO);
-    tokio::time::sleep(OUTAGE.saturating_sub(Duration::from_secs(1))).await;
-    server = start_nats(port, &store);
-    assert!(
-        eventually(Duration::from_secs(30), || ob.is_empty()).await,
-        "outbox did not drain: {} left",
-        ob.len()
-    );
-    assert!(status.failed() > 0 && status.retried() > 0);
-    assert_eq!(status.state(), CircuitState::Up);
-    stop.send_replace(true);
-    assert!(d.join(Duration::from_secs(5)).await);
-
-    let js = async_nats::jetstream::new(
-        async_nats::connect(format!("127.0.0.1:{port}"))
-            .await
-            .expect("connect"),
-    );
-    let events: Vec<CloudEvent> = stream_events(&js, "OUTAGE")
-        .await
-        .into_iter()
-        .map(|(e, _)| e)
-        .collect();
-    let unique_ids: std::collections::HashSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
-    assert_eq!(unique_ids.len(), events.len(), "duplicates reached the stream");
-    assert_same_per_camera_order(&sent, &events);
-    server.kill().ok();
-    server.wait().ok();
 }

@@ -193,6 +193,8 @@ async fn run<S: Sink>(
                 Ok(()) => break,
                 Err(detail) => {
                     let state = status.on_failure(retry.down_after_failures);
+                    // Alerts keep arriving while the head is stuck: keep the depth gauge live.
+                    status.set_depth(outbox.pending_for(&name));
                     let wait = backoff(attempt, &retry, jitter_unit());
                     // Log the first failure and every state change loudly, the rest quietly.
                     if attempt == 0 || state == CircuitState::Down && attempt + 1 == retry.down_after_failures
