@@ -41,6 +41,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 m.greedy
             );
         }
+        println!(
+            "colour {:.4} ({}/{} reads), {:?}",
+            r.colour_accuracy, r.colour_correct, r.colour_scored, r.colours
+        );
+        for c in r.crops.iter().filter(|c| c.read.is_some() && !c.colour_correct) {
+            println!(
+                "  colour miss {} read {:?}",
+                c.file,
+                c.read.as_ref().and_then(|x| x.colour.as_ref())
+            );
+        }
         for e in &r.excluded {
             println!(
                 "  excluded {} read {:?}",
@@ -75,6 +86,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             r.false_plates,
             r.seconds
         );
+        println!(
+            "colour {}/{} read rows ({}/{} high)",
+            r.colour_correct, r.colour_scored, r.high_colour_correct, r.high_total
+        );
         for s in &r.scenes {
             println!("{} ({} vehicles, {:.2}s)", s.file, s.vehicles.len(), s.seconds);
             for v in &s.vehicles {
@@ -82,12 +97,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             for l in &s.labels {
                 println!(
-                    "  label {:?} {:?} exact {} read_iou {:.2} cand_iou {:.2}",
-                    l.label.plate, l.label.confidence, l.exact, l.read_iou, l.best_candidate_iou
+                    "  label {:?} {:?} {} exact {} read_iou {:.2} cand_iou {:.2} colour {:?}",
+                    l.label.plate,
+                    l.label.confidence,
+                    l.label.colour,
+                    l.exact,
+                    l.read_iou,
+                    l.best_candidate_iou,
+                    l.colour_read
                 );
             }
             for rd in &s.reads {
-                println!("  read {} {:.3} {:?}", rd.text, rd.confidence, rd.box_px);
+                println!(
+                    "  read {} {:.3} {:?} {:?}",
+                    rd.text, rd.confidence, rd.box_px, rd.colour
+                );
             }
             for f in &s.false_plates {
                 println!("  FALSE {} {:.3}", f.text, f.confidence);

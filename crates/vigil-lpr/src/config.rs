@@ -79,6 +79,11 @@ pub struct PlateReaderConfig {
     /// Decode only the recogniser steps that cover the strip, not the batch padding after it
     /// (default true).
     pub trim_padding: bool,
+    /// Lowest confidence of a plate colour estimate ([`crate::colour`]) for a read to carry
+    /// it; below it `PlateRead::colour` is `None` (default 0.3: on the plate crops the one
+    /// wrong pixel estimate scored 0.02 and every right one over 0.5, see docs/accuracy.md).
+    /// 0 always reports the best guess.
+    pub colour_min_confidence: f32,
 }
 
 /// A margin added around a tight crop, as fractions of the crop's *height* (margins are about
@@ -124,6 +129,7 @@ impl Default for PlateReaderConfig {
             min_slant: 0.1,
             stretch_aspect: 3.0,
             trim_padding: true,
+            colour_min_confidence: 0.3,
         }
     }
 }
@@ -200,6 +206,7 @@ impl PlateReaderConfig {
         for (field, v) in [
             ("min_confidence", self.min_confidence),
             ("plate_detector_min_score", self.plate_detector_min_score),
+            ("colour_min_confidence", self.colour_min_confidence),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return bad(field, format!("{v} is not in 0..=1"), "e.g. 0.25");
@@ -237,7 +244,14 @@ mod tests {
         PlateReaderConfig::default()
             .validate()
             .expect("defaults are valid");
-        let cases: [(PlateReaderConfig, &str); 5] = [
+        let cases: [(PlateReaderConfig, &str); 6] = [
+            (
+                PlateReaderConfig {
+                    colour_min_confidence: 1.5,
+                    ..Default::default()
+                },
+                "colour_min_confidence",
+            ),
             (
                 PlateReaderConfig {
                     db_thresh: 1.5,

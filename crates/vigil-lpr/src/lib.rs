@@ -17,6 +17,9 @@
 //! - Double-row plates (yellow trucks and buses) come out of the text detector as two lines;
 //!   [`candidates::double_row_pairs`] pairs them and their CTC outputs are joined before
 //!   decoding, so the grammar sees one plate.
+//! - Every read gets a plate colour ([`colour`]): a pure classifier over the rectified strip's
+//!   text/background luminance classes, refined by what the format implies (new-energy plates
+//!   are green or yellow-green); `None` when unsure.
 //! - Whole scenes ([`PlateReader::read_image`]) are read vehicle by vehicle, plus one
 //!   whole-image pass for plates on vehicles the object detector misses.
 //!
@@ -25,6 +28,7 @@
 //! [`PlateRead`]: vigil_core::plate::PlateRead
 
 pub mod candidates;
+pub mod colour;
 mod config;
 pub mod deskew;
 mod error;

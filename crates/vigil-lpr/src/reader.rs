@@ -15,6 +15,7 @@ use vigil_plate::{CtcAlphabet, DecodeOptions, PlateDecoder, PlateGrammar};
 use crate::candidates::{
     concat_ctc, double_row_pairs, select_candidates, suppress_duplicates, vote_variants,
 };
+use crate::colour::{classify_strips, fuse_with_format};
 use crate::config::{CropPad, PlateReaderConfig};
 use crate::deskew::{estimate_slant, sheared_quad};
 use crate::error::LprError;
@@ -137,6 +138,8 @@ impl PlateReader {
             .map(|(reads, img)| {
                 vote_variants(reads).map(|mut r| {
                     r.box_px = Some(BoxPx::new(0.0, 0.0, img.width as f32, img.height as f32));
+                    // The crop as given is the plate (the margins are replicated edges).
+                    r.colour = self.colour_of(&[*img], &r);
                     r
                 })
             })
@@ -292,12 +295,14 @@ impl PlateReader {
             }
         }
         let mut reads = Vec::new();
-        for (q, all) in kept.iter().zip(per_candidate) {
+        for ((q, all), strip) in kept.iter().zip(per_candidate).zip(&strips) {
             if let Some(mut r) = all
                 .into_iter()
                 .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
             {
                 r.box_px = Some(bounds(q));
+                // The unstretched strip: stretching changes no colour, only costs time.
+                r.colour = self.colour_of(&[strip.view()], &r);
                 reads.push(r);
             }
         }
@@ -315,11 +320,26 @@ impl PlateReader {
                     bt.x2.max(bb.x2),
                     bt.y2.max(bb.y2),
                 ));
+                // Both rows are the same plate: their pixels are pooled.
+                let rows: Vec<ImageView<'_>> = [t, b]
+                    .iter()
+                    .filter_map(|&i| strips.get(i))
+                    .map(|s| s.view())
+                    .collect();
+                r.colour = self.colour_of(&rows, &r);
                 reads.push(r);
             }
         }
         let candidates = kept.iter().map(bounds).collect();
         Ok((suppress_duplicates(reads), candidates))
+    }
+
+    /// The plate colour of `read` from its strip(s) and its format ([`crate::colour`]), when
+    /// the estimate clears `colour_min_confidence`.
+    fn colour_of(&self, strips: &[ImageView<'_>], read: &PlateRead) -> Option<String> {
+        fuse_with_format(classify_strips(strips), &read.format, &read.text)
+            .filter(|e| e.confidence >= self.config.colour_min_confidence)
+            .map(|e| e.colour.as_str().to_owned())
     }
 
     /// Runs the recogniser over `imgs` in batches of `rec_batch`.

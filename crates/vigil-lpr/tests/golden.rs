@@ -9,7 +9,8 @@ use vigil_lpr::eval::labels::NOT_PLATES;
 use vigil_lpr::eval::{eval_plates, eval_scenes};
 
 /// Grammar-constrained reading of the 199 scored crops beats raw greedy PP-OCR decoding and
-/// clears 98.5 %; the non-plate crop is reported as excluded, not scored.
+/// clears 98.5 %; the non-plate crop is reported as excluded, not scored. At least 95 % of the
+/// reads are coloured blue, as every crop of the set is.
 #[test]
 fn plate_crops_are_read_at_98_5_percent() {
     let mut reader = reader();
@@ -43,13 +44,37 @@ fn plate_crops_are_read_at_98_5_percent() {
         r.accuracy,
         r.greedy_accuracy
     );
+    // Colour: every crop is a blue plate (testdata README); unsure reads count as wrong.
+    let wrong_colour: Vec<String> = r
+        .crops
+        .iter()
+        .filter(|c| c.read.is_some() && !c.colour_correct)
+        .map(|c| {
+            format!(
+                "{} → {:?}",
+                c.file,
+                c.read.as_ref().and_then(|x| x.colour.as_ref())
+            )
+        })
+        .collect();
+    eprintln!(
+        "plate colour: {}/{} = {:.4} ({:?}), wrong {wrong_colour:?}",
+        r.colour_correct, r.colour_scored, r.colour_accuracy, r.colours
+    );
+    assert!(r.colour_scored >= r.correct, "every read has its colour scored");
+    assert!(
+        r.colour_accuracy >= 0.95,
+        "colour accuracy {:.4}, wrong {wrong_colour:?}",
+        r.colour_accuracy
+    );
     // The report is serialisable with every crop's read.
     let json = serde_json::to_value(&r).expect("json");
     assert_eq!(json["crops"].as_array().map(Vec::len), Some(r.scored));
 }
 
-/// Every `high` plate of the scenes is read exactly, inside its labelled box, and no text that
-/// is not a labelled plate (slogans, the delivery-box number, painted numbers) is reported.
+/// Every `high` plate of the scenes is read exactly, inside its labelled box, with its labelled
+/// colour, and no text that is not a labelled plate (slogans, the delivery-box number, painted
+/// numbers) is reported.
 #[test]
 fn scene_plates_are_read_exactly_and_nothing_else_is() {
     let mut reader = reader();
@@ -77,5 +102,20 @@ fn scene_plates_are_read_exactly_and_nothing_else_is() {
         "not every high plate was read exactly: {json}"
     );
     assert_eq!(r.false_plates, 0, "false plates: {json}");
+    // Every high plate (blue, yellow double-row, green new-energy) has its labelled colour.
+    for l in r.scenes.iter().flat_map(|s| &s.labels) {
+        eprintln!(
+            "{:?} labelled {} read colour {:?}",
+            l.label.plate, l.label.colour, l.colour_read
+        );
+    }
+    assert_eq!(
+        r.high_colour_correct, r.high_total,
+        "not every high plate has its labelled colour: {json}"
+    );
+    assert_eq!(
+        r.colour_correct, r.colour_scored,
+        "every read plate has its colour: {json}"
+    );
     assert!(r.passed);
 }

@@ -17,6 +17,10 @@ pub const NOT_PLATES: &[(&str, &str)] = &[(
     "the crop shows the sign text 合肥城泊, not a plate (testdata README, known label problems)",
 )];
 
+/// Plate colour of every crop of the plates set: `labels.csv` has no colour column, and the
+/// testdata README says "visually all are blue plates (some with strong colour casts)".
+pub const PLATES_SET_COLOUR: &str = "blue";
+
 /// Why `file` is excluded from plate accuracy, if it is.
 pub fn exclusion(file: &str) -> Option<&'static str> {
     NOT_PLATES.iter().find(|(f, _)| *f == file).map(|(_, why)| *why)

@@ -7,6 +7,9 @@
 //! * [`eval_scenes`] — whole photos: every `high` label must be read exactly, `low` labels
 //!   count when read, `illegible` labels only test that a candidate box was localised there,
 //!   and every read whose text matches no label of its scene is a false plate.
+//! * Both also score the plate colour of every read ([`crate::colour`]): against blue for the
+//!   plates set ([`labels::PLATES_SET_COLOUR`]), against the `color` column for the scene rows
+//!   that were read. An unsure read (no colour) counts as wrong.
 //!
 //! Both reports serialise to JSON with every read (text, confidence, box).
 
@@ -21,7 +24,7 @@ use vigil_core::BoxPx;
 use vigil_core::plate::PlateRead;
 
 pub use plates::{Confusion, CropResult, ExcludedCrop, PlatesReport, eval_plates};
-pub use scenes::{LabelResult, SceneResult, ScenesReport, eval_scenes};
+pub use scenes::{LOCALISED_IOU, LabelResult, SceneResult, ScenesReport, eval_scenes};
 
 /// Why an evaluation could not run.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +81,8 @@ pub struct ReadSummary {
     /// Box in image pixels, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub box_px: Option<BoxPx>,
+    /// Plate colour, `None` when the reader was unsure.
+    pub colour: Option<String>,
 }
 
 impl From<&PlateRead> for ReadSummary {
@@ -87,6 +92,7 @@ impl From<&PlateRead> for ReadSummary {
             confidence: r.confidence,
             format: r.format.clone(),
             box_px: r.box_px,
+            colour: r.colour.clone(),
         }
     }
 }

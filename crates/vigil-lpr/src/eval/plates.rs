@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::labels::{exclusion, load_image, plate_labels};
+use super::labels::{PLATES_SET_COLOUR, exclusion, load_image, plate_labels};
 use super::{EvalError, ReadSummary, ratio};
 use crate::reader::PlateReader;
 
@@ -23,6 +23,8 @@ pub struct CropResult {
     pub greedy: String,
     /// True when `read` equals `expected` exactly.
     pub correct: bool,
+    /// True when the read's colour is [`PLATES_SET_COLOUR`] (false without a read or colour).
+    pub colour_correct: bool,
 }
 
 /// A crop read but not scored, with the documented reason.
@@ -68,6 +70,16 @@ pub struct PlatesReport {
     pub no_read: usize,
     /// Per-position character confusions, most frequent first.
     pub confusions: Vec<Confusion>,
+    /// Scored crops with a read: the crops whose colour is scored.
+    pub colour_scored: usize,
+    /// Of those, the colour is [`PLATES_SET_COLOUR`].
+    pub colour_correct: usize,
+    /// Of those, no colour (the estimate was under `colour_min_confidence`).
+    pub colour_unsure: usize,
+    /// `colour_correct / colour_scored`.
+    pub colour_accuracy: f64,
+    /// Colours read, with counts (`"none"` for unsure), most frequent first.
+    pub colours: Vec<(String, usize)>,
     /// Scored crops read wrongly or not at all.
     pub misses: Vec<CropResult>,
     /// Crops read but not scored.
@@ -113,6 +125,9 @@ pub fn eval_plates(dir: &Path, reader: &mut PlateReader) -> Result<PlatesReport,
             file: label.file.clone(),
             expected: label.plate.clone(),
             correct: read.as_ref().is_some_and(|x| x.text == label.plate),
+            colour_correct: read
+                .as_ref()
+                .is_some_and(|x| x.colour.as_deref() == Some(PLATES_SET_COLOUR)),
             read,
             greedy,
         });
@@ -120,6 +135,15 @@ pub fn eval_plates(dir: &Path, reader: &mut PlateReader) -> Result<PlatesReport,
     let scored = crops.len();
     let correct = crops.iter().filter(|c| c.correct).count();
     let greedy_correct = crops.iter().filter(|c| c.greedy == c.expected).count();
+    let read: Vec<&CropResult> = crops.iter().filter(|c| c.read.is_some()).collect();
+    let colour_correct = read.iter().filter(|c| c.colour_correct).count();
+    let mut colours: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &read {
+        let name = c.read.as_ref().and_then(|x| x.colour.clone());
+        *colours.entry(name.unwrap_or_else(|| "none".into())).or_default() += 1;
+    }
+    let mut colours: Vec<(String, usize)> = colours.into_iter().collect();
+    colours.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     Ok(PlatesReport {
         dir: dir.display().to_string(),
         scored,
@@ -128,6 +152,11 @@ pub fn eval_plates(dir: &Path, reader: &mut PlateReader) -> Result<PlatesReport,
         greedy_correct,
         greedy_accuracy: ratio(greedy_correct, scored),
         no_read: crops.iter().filter(|c| c.read.is_none()).count(),
+        colour_scored: read.len(),
+        colour_correct,
+        colour_unsure: colours.iter().find(|(n, _)| n == "none").map_or(0, |(_, k)| *k),
+        colour_accuracy: ratio(colour_correct, read.len()),
+        colours,
         confusions: confusions(&crops),
         misses: crops.iter().filter(|c| !c.correct).cloned().collect(),
         excluded,
@@ -177,9 +206,11 @@ mod tests {
                 confidence: 0.9,
                 format: "cn-ordinary".into(),
                 box_px: None,
+                colour: Some("blue".into()),
             }),
             greedy: String::new(),
             correct: got == Some(expected),
+            colour_correct: got.is_some(),
         }
     }
 

@@ -27,6 +27,10 @@ pub struct LabelResult {
     pub best_candidate_iou: f32,
     /// True when `best_candidate_iou` ≥ [`LOCALISED_IOU`].
     pub localised: bool,
+    /// Colour of the exactly matching read (`None` without a match, or when unsure).
+    pub colour_read: Option<String>,
+    /// Whether `colour_read` equals the labelled colour; `None` when the plate was not read.
+    pub colour_correct: Option<bool>,
 }
 
 /// The outcome for one scene.
@@ -69,8 +73,15 @@ pub struct ScenesReport {
     pub illegible_localised: usize,
     /// Reads, over all scenes, whose text matches no label of their scene.
     pub false_plates: usize,
-    /// True when every `high` plate was read exactly and there is no false plate.
+    /// True when every `high` plate was read exactly and there is no false plate (colour is
+    /// reported separately, in the `colour_*` fields).
     pub passed: bool,
+    /// Labels read exactly: the rows whose colour is scored.
+    pub colour_scored: usize,
+    /// Of those, read with the labelled colour (an unsure read counts as wrong).
+    pub colour_correct: usize,
+    /// `high` labels read exactly and with the labelled colour.
+    pub high_colour_correct: usize,
     /// Total wall time, seconds.
     pub seconds: f64,
     /// Per scene.
@@ -110,6 +121,8 @@ pub fn eval_scenes(
     let high_total = count(LabelConfidence::High, |_| true);
     let high_exact = count(LabelConfidence::High, |l| l.exact);
     let false_plates = scenes.iter().map(|s| s.false_plates.len()).sum();
+    let coloured =
+        |f: fn(&LabelResult) -> bool| scenes.iter().flat_map(|s| &s.labels).filter(|l| f(l)).count();
     Ok(ScenesReport {
         dir: dir.display().to_string(),
         high_total,
@@ -120,6 +133,9 @@ pub fn eval_scenes(
         illegible_localised: count(LabelConfidence::Illegible, |l| l.localised),
         false_plates,
         passed: high_exact == high_total && false_plates == 0,
+        colour_scored: coloured(|l| l.colour_correct.is_some()),
+        colour_correct: coloured(|l| l.colour_correct == Some(true)),
+        high_colour_correct: count(LabelConfidence::High, |l| l.colour_correct == Some(true)),
         seconds: all.elapsed().as_secs_f64(),
         scenes,
     })
@@ -147,9 +163,12 @@ pub fn score_scene(
                 .iter()
                 .map(|c| c.iou(&l.box_px))
                 .fold(0.0f32, f32::max);
+            let colour_read = hit.and_then(|r| r.colour.clone());
             LabelResult {
                 label: (*l).clone(),
                 exact: hit.is_some(),
+                colour_correct: hit.map(|_| colour_read.as_deref() == Some(l.colour.as_str())),
+                colour_read,
                 read_iou: hit.map_or(0.0, |r| iou(&r.box_px, &l.box_px)),
                 best_candidate_iou,
                 localised: best_candidate_iou >= LOCALISED_IOU,
@@ -197,7 +216,7 @@ mod tests {
             char_confidences: vec![0.9; text.chars().count()],
             format: "cn-ordinary".into(),
             box_px: Some(b),
-            colour: None,
+            colour: Some("blue".into()),
         }
     }
 
@@ -224,6 +243,11 @@ mod tests {
         let s = score_scene("s.jpg", 640, 480, 0.1, &refs, &found);
         assert!(s.labels[0].exact && s.labels[0].read_iou > 0.75);
         assert!(!s.labels[1].exact && s.labels[1].localised);
+        assert_eq!(s.labels[0].colour_correct, Some(true));
+        assert_eq!(
+            s.labels[1].colour_correct, None,
+            "an unread plate's colour is not scored"
+        );
         assert_eq!(s.false_plates.len(), 1);
         assert_eq!(s.false_plates[0].text, "苏E99999");
     }
