@@ -1,0 +1,185 @@
+//! The seam between the API and the daemon: [`Backend`] and the types it exchanges.
+//!
+//! The binary owns the pipeline and implements [`Backend`]; this crate only translates HTTP to
+//! calls on it. Methods are synchronous because the pipeline's state lives behind plain locks
+//! on OS threads; handlers call them through `tokio::task::spawn_blocking`, so a slow call
+//! (a snapshot encode, a history scan, a reload) never stalls the async runtime.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::Value;
+use vigil_watchlist::LiveWatchlists;
+
+use crate::error::ApiError;
+
+/// What the daemon exposes to the API. Every method may be called from several threads at
+/// once.
+pub trait Backend: Send + Sync + 'static {
+    /// Every configured camera with its state and counters.
+    fn cameras(&self) -> Vec<CameraInfo>;
+
+    /// The latest frame of camera `id` as JPEG (privacy masks already applied). Errors:
+    /// `camera_not_found` (404), `no_frame` (404/503) when nothing was decoded yet.
+    fn camera_snapshot_jpeg(&self, id: &str) -> Result<Vec<u8>, ApiError>;
+
+    /// The configured rules, as the daemon wants to show them.
+    fn rules(&self) -> Value;
+
+    /// Recent alerts matching `query`, newest first, at most `query.limit`; each is a
+    /// `vigil_core::alert::Alert` as JSON (snapshot bytes omitted).
+    fn alerts(&self, query: &AlertQuery) -> Result<Vec<Value>, ApiError>;
+
+    /// One alert by id; `alert_not_found` (404) when unknown or expired.
+    fn alert(&self, id: &str) -> Result<Value, ApiError>;
+
+    /// The snapshot JPEG of alert `id`; `alert_not_found` or `no_snapshot` (404).
+    fn alert_snapshot_jpeg(&self, id: &str) -> Result<Vec<u8>, ApiError>;
+
+    /// A receiver of every alert raised from now on (for `GET /api/v1/alerts/stream`). A slow
+    /// client lags and is told how many it missed; it never slows the pipeline.
+    fn subscribe_alerts(&self) -> tokio::sync::broadcast::Receiver<Arc<Value>>;
+
+    /// The live watchlists (store + index). The API changes them through it, so every change
+    /// is atomic and lands in the store's hash-chained audit log.
+    fn watchlists(&self) -> &LiveWatchlists;
+
+    /// Re-reads and applies the configuration; a bad one is rejected (`invalid_config`, 422)
+    /// and the running one keeps going.
+    fn reload(&self, caller: &Caller) -> Result<ReloadOutcome, ApiError>;
+
+    /// Whether the daemon is ready to do its job (models loaded, sinks reachable…).
+    fn readiness(&self) -> Readiness;
+
+    /// All metrics in the Prometheus text exposition format 0.0.4.
+    fn metrics_text(&self) -> String;
+
+    /// Records that `caller` queried alert history or watchlists (`what` is the method, path
+    /// and query string). Called *before* the query is answered; an error refuses the query,
+    /// so nothing is disclosed that the audit log does not show.
+    fn audit_query(&self, caller: &Caller, what: &str) -> Result<(), ApiError>;
+}
+
+/// Who is calling: the token's name (never its secret) and the peer address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Caller {
+    /// Name of the token presented, or `anonymous` when the API runs without tokens.
+    pub token: String,
+    /// The TCP peer; `None` only when the router is served without connection info.
+    pub peer: Option<SocketAddr>,
+}
+
+impl Caller {
+    /// The name used for callers when no tokens are configured.
+    pub const ANONYMOUS: &'static str = "anonymous";
+
+    /// The peer as text for audit records (`"unknown"` without connection info).
+    pub fn source(&self) -> String {
+        self.peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string())
+    }
+}
+
+/// A camera as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CameraInfo {
+    /// Configured id (URL-safe).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Where it is, free text.
+    pub location: Option<String>,
+    /// Current state, e.g. `streaming`, `reconnecting` (snake_case of the ingest state).
+    pub state: String,
+    /// Cumulative counters since start.
+    pub counters: CameraCounters,
+    /// Frames analysed per second, recent average.
+    pub fps_analysed: f64,
+    /// The last error, already redacted (no credentials in URIs).
+    pub last_error: Option<String>,
+}
+
+/// Cumulative per-camera counters since the daemon started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CameraCounters {
+    /// Frames decoded.
+    pub frames_in: u64,
+    /// Frames sent through detection.
+    pub frames_analysed: u64,
+    /// Frames dropped (analysis busy or queue full).
+    pub frames_dropped: u64,
+    /// Reconnects after a stream failure.
+    pub reconnects: u64,
+    /// Decoder errors.
+    pub decode_errors: u64,
+}
+
+/// Filter for [`Backend::alerts`]; built and validated by the API from the query string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertQuery {
+    /// Only this camera id.
+    pub camera: Option<String>,
+    /// Only this rule id.
+    pub rule: Option<String>,
+    /// Only alerts at or after this instant.
+    pub since: Option<Timestamp>,
+    /// Only alerts before this instant.
+    pub until: Option<Timestamp>,
+    /// At most this many, 1..=[`AlertQuery::MAX_LIMIT`].
+    pub limit: usize,
+}
+
+impl AlertQuery {
+    /// `limit` when the query string has none.
+    pub const DEFAULT_LIMIT: usize = 100;
+    /// Largest `limit` accepted.
+    pub const MAX_LIMIT: usize = 1000;
+}
+
+impl Default for AlertQuery {
+    fn default() -> Self {
+        Self {
+            camera: None,
+            rule: None,
+            since: None,
+            until: None,
+            limit: Self::DEFAULT_LIMIT,
+        }
+    }
+}
+
+/// What a reload did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReloadOutcome {
+    /// False when the new configuration equals the running one (nothing to do).
+    pub applied: bool,
+    /// One line for the operator.
+    pub message: String,
+    /// Camera ids started.
+    pub cameras_added: Vec<String>,
+    /// Camera ids stopped.
+    pub cameras_removed: Vec<String>,
+    /// Camera ids restarted with changed settings.
+    pub cameras_restarted: Vec<String>,
+}
+
+/// The daemon's readiness: ready when every check passes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Readiness {
+    /// True when the daemon can do its job.
+    pub ready: bool,
+    /// Each check, e.g. `model:yolox-nano`, `sink:nats`.
+    pub checks: Vec<ReadinessCheck>,
+}
+
+/// One readiness check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReadinessCheck {
+    /// What was checked.
+    pub name: String,
+    /// Whether it passed.
+    pub ok: bool,
+    /// Why not, or a short status.
+    pub detail: String,
+}

@@ -1,0 +1,174 @@
+//! The route table: one entry per (method, path), used both to build the router and to check
+//! the hand-written OpenAPI document against it, so neither can drift from the other.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri};
+use axum::middleware;
+use axum::routing::{MethodFilter, MethodRouter, on};
+
+use crate::auth::{Authenticator, log_request, require_token};
+use crate::config::ApiSettings;
+use crate::error::ApiError;
+use crate::handlers::{AppState, alerts, cameras, system, watchlists};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (health probes).
+    Public,
+    /// Anyone unless `auth_metrics` is set.
+    Metrics,
+    /// A bearer token.
+    Token,
+}
+
+/// One route.
+pub struct Route {
+    /// HTTP method, upper case.
+    pub method: &'static str,
+    /// Path template in axum/OpenAPI syntax (`{id}`).
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    handler: fn() -> MethodRouter<AppState>,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} ({:?})", self.method, self.path, self.access)
+    }
+}
+
+/// `route!(GET "/path", Token, handler)`: the method name feeds both the table's string and
+/// the method filter, so they cannot disagree.
+macro_rules! route {
+    ($method:ident $path:literal, $access:ident, $handler:path) => {
+        Route {
+            method: stringify!($method),
+            path: $path,
+            access: Access::$access,
+            handler: || on(MethodFilter::$method, $handler),
+        }
+    };
+}
+
+/// Every route the API serves.
+pub const ROUTES: &[Route] = &[
+    route!(GET "/healthz", Public, system::healthz),
+    route!(GET "/readyz", Public, system::readyz),
+    route!(GET "/metrics", Metrics, system::metrics),
+    route!(GET "/api/v1/openapi.json", Token, system::openapi),
+    route!(GET "/api/v1/cameras", Token, cameras::list),
+    route!(GET "/api/v1/cameras/{id}", Token, cameras::get),
+    route!(GET "/api/v1/cameras/{id}/snapshot.jpg", Token, cameras::snapshot),
+    route!(GET "/api/v1/rules", Token, system::rules),
+    route!(GET "/api/v1/alerts", Token, alerts::list),
+    route!(GET "/api/v1/alerts/stream", Token, alerts::stream),
+    route!(GET "/api/v1/alerts/{id}", Token, alerts::get),
+    route!(GET "/api/v1/alerts/{id}/snapshot.jpg", Token, alerts::snapshot),
+    route!(GET "/api/v1/watchlists", Token, watchlists::list),
+    route!(GET "/api/v1/watchlists/{name}", Token, watchlists::get),
+    route!(PUT "/api/v1/watchlists/{name}", Token, watchlists::replace),
+    route!(POST "/api/v1/watchlists/{name}/entries", Token, watchlists::add_entry),
+    route!(DELETE "/api/v1/watchlists/{name}/entries/{plate}", Token, watchlists::remove_entry),
+    route!(GET "/api/v1/audit/watchlists", Token, watchlists::audit),
+    route!(POST "/api/v1/reload", Token, system::reload),
+];
+
+/// Builds the router over `state` with the settings' tokens and limits.
+pub(crate) fn build(settings: &ApiSettings, state: AppState) -> Router {
+    let auth = Arc::new(Authenticator::new(&settings.tokens));
+    let mut open = Router::new();
+    let mut protected = Router::new();
+    for r in ROUTES {
+        let needs_token = match r.access {
+            Access::Public => false,
+            Access::Metrics => settings.auth_metrics,
+            Access::Token => true,
+        };
+        if needs_token {
+            protected = protected.route(r.path, (r.handler)());
+        } else {
+            open = open.route(r.path, (r.handler)());
+        }
+    }
+    let protected = protected.route_layer(middleware::from_fn_with_state(auth, require_token));
+    open.merge(protected)
+        .route_layer(middleware::from_fn(log_request))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .with_state(state)
+}
+
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    tracing::debug!(%method, path = uri.path(), "API request for an unknown route");
+    ApiError::not_found(
+        "not_found",
+        format!(
+            "no route {method} {}; GET /api/v1/openapi.json lists them",
+            uri.path()
+        ),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{method} is not allowed on {}; GET /api/v1/openapi.json lists the methods",
+            uri.path()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn documented() -> BTreeSet<(String, String)> {
+        let doc: serde_json::Value = serde_json::from_str(system::OPENAPI).expect("openapi.json parses");
+        assert_eq!(doc["openapi"].as_str().map(|v| &v[..4]), Some("3.1."));
+        let mut out = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, _) in item.as_object().expect("path item") {
+                if ["get", "put", "post", "delete", "patch", "head", "options"].contains(&method.as_str()) {
+                    out.insert((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_route_is_documented_and_every_documented_route_exists() {
+        let served: BTreeSet<(String, String)> = ROUTES
+            .iter()
+            .map(|r| (r.method.to_owned(), r.path.to_owned()))
+            .collect();
+        assert_eq!(served.len(), ROUTES.len(), "a route is listed twice");
+        let documented = documented();
+        let undocumented: Vec<_> = served.difference(&documented).collect();
+        let phantom: Vec<_> = documented.difference(&served).collect();
+        assert!(
+            undocumented.is_empty(),
+            "served but not in openapi.json: {undocumented:?}"
+        );
+        assert!(phantom.is_empty(), "in openapi.json but not served: {phantom:?}");
+    }
+
+    #[test]
+    fn public_routes_in_the_document_need_no_token() {
+        let doc: serde_json::Value = serde_json::from_str(system::OPENAPI).expect("parses");
+        for r in ROUTES {
+            let op = &doc["paths"][r.path][r.method.to_lowercase()];
+            let open = op["security"].as_array().is_some_and(Vec::is_empty);
+            assert_eq!(open, r.access != Access::Token, "{r:?}: security in openapi.json");
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! Test harness: an in-memory [`Backend`] over a real `LiveWatchlists` in a temporary
+//! directory, a server on `127.0.0.1:0` running in its own runtime, and a small blocking HTTP
+//! client.
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, oneshot};
+use vigil_http::{
+    AlertQuery, ApiError, ApiSettings, ApiToken, Backend, Caller, CameraCounters, CameraInfo, HttpError,
+    Readiness, ReadinessCheck, ReloadOutcome, Secret,
+};
+use vigil_watchlist::{ImportOptions, LiveWatchlists, MatchConfig};
+
+pub const OPS_SECRET: &str = "ops-secret-0123456789abcdef";
+pub const CONSOLE_SECRET: &str = "console-secret-fedcba9876543210";
+
+/// One recorded query: (token name, source, what).
+pub type Query = (String, String, String);
+
+pub struct TestBackend {
+    pub cameras: Vec<CameraInfo>,
+    pub alerts: Vec<Value>,
+    pub tx: broadcast::Sender<Arc<Value>>,
+    pub live: LiveWatchlists,
+    pub queries: Mutex<Vec<Query>>,
+    pub audit_fails: AtomicBool,
+    pub ready: AtomicBool,
+    pub alert_calls: AtomicUsize,
+    pub reloads: Mutex<Vec<String>>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn alert(id: &str, time: &str, camera: &str, rule: &str) -> Value {
+    json!({
+        "id": id,
+        "time": time,
+        "camera": {"id": camera, "name": camera},
+        "rule": {"id": rule, "kind": "zone"},
+        "severity": "high",
+    })
+}
+
+impl TestBackend {
+    pub fn new() -> Arc<Self> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let live = LiveWatchlists::open(dir.path(), ImportOptions::default(), MatchConfig::default())
+            .expect("open watchlists");
+        let camera = |id: &str, state: &str, err: Option<&str>| CameraInfo {
+            id: id.into(),
+            name: format!("Camera {id}"),
+            location: Some("north gate".into()),
+            state: state.into(),
+            counters: CameraCounters {
+                frames_in: 1000,
+                frames_analysed: 500,
+                frames_dropped: 3,
+                reconnects: 1,
+                decode_errors: 0,
+            },
+            fps_analysed: 5.0,
+            last_error: err.map(Into::into),
+        };
+        let (tx, _) = broadcast::channel(16);
+        Arc::new(Self {
+            cameras: vec![
+                camera("gate-1", "streaming", None),
+                camera(
+                    "yard",
+                    "reconnecting",
+                    Some("rtsp://admin:***@10.0.0.9/stream: timeout"),
+                ),
+            ],
+            alerts: vec![
+                alert("a1", "2025-01-31T08:00:00Z", "gate-1", "hotlist"),
+                alert("a2", "2025-01-31T09:00:00Z", "yard", "intrusion"),
+                alert("a3", "2025-01-31T10:00:00Z", "gate-1", "intrusion"),
+            ],
+            tx,
+            live,
+            queries: Mutex::new(Vec::new()),
+            audit_fails: AtomicBool::new(false),
+            ready: AtomicBool::new(true),
+            alert_calls: AtomicUsize::new(0),
+            reloads: Mutex::new(Vec::new()),
+            _dir: dir,
+        })
+    }
+
+    pub fn queries(&self) -> Vec<Query> {
+        self.queries.lock().expect("lock").clone()
+    }
+
+    fn find_alert(&self, id: &str) -> Result<&Value, ApiError> {
+        self.alerts
+            .iter()
+            .find(|a| a["id"] == id)
+            .ok_or_else(|| ApiError::not_found("alert_not_found", format!("no alert {id:?}")))
+    }
+}
+
+impl Backend for TestBackend {
+    fn cameras(&self) -> Vec<CameraInfo> {
+        self.cameras.clone()
+    }
+
+    fn camera_snapshot_jpeg(&self, id: &str) -> Result<Vec<u8>, ApiError> {
+        match id {
+            "gate-1" => Ok(vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 0xFF, 0xD9]),
+            "yard" => Err(ApiError::unavailable("no_frame", "camera yard has no frame yet")),
+            _ => Err(ApiError::not_found(
+                "camera_not_found",
+                format!("no camera {id:?}"),
+            )),
+        }
+    }
+
+    fn rules(&self) -> Value {
+        json!([{"id": "intrusion", "kind": "zone", "camera": "yard"}])
+    }
+
+    fn alerts(&self, q: &AlertQuery) -> Result<Vec<Value>, ApiError> {
+        self.alert_calls.fetch_add(1, Ordering::SeqCst);
+        let at = |a: &Value| {
+            a["time"]
+                .as_str()
+                .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                .expect("test alert time")
+        };
+        let mut out: Vec<Value> = self
+            .alerts
+            .iter()
+            .filter(|a| q.camera.as_ref().is_none_or(|c| a["camera"]["id"] == c.as_str()))
+            .filter(|a| q.rule.as_ref().is_none_or(|r| a["rule"]["id"] == r.as_str()))
+            .filter(|a| q.since.is_none_or(|s| at(a) >= s))
+            .filter(|a| q.until.is_none_or(|u| at(a) < u))
+            .cloned()
+            .collect();
+        out.sort_by_key(|a| std::cmp::Reverse(at(a)));
+        // Deliberately ignores the limit: the API must enforce it.
+        Ok(out)
+    }
+
+    fn alert(&self, id: &str) -> Result<Value, ApiError> {
+        self.find_alert(id).cloned()
+    }
+
+    fn alert_snapshot_jpeg(&self, id: &str) -> Result<Vec<u8>, ApiError> {
+        self.find_alert(id)?;
+        Ok(format!("jpeg-of-{id}").into_bytes())
+    }
+
+    fn subscribe_alerts(&self) -> broadcast::Receiver<Arc<Value>> {
+        self.tx.subscribe()
+    }
+
+    fn watchlists(&self) -> &LiveWatchlists {
+        &self.live
+    }
+
+    fn reload(&self, caller: &Caller) -> Result<ReloadOutcome, ApiError> {
+        self.reloads.lock().expect("lock").push(caller.token.clone());
+        Ok(ReloadOutcome {
+            applied: true,
+            message: "1 camera restarted".into(),
+            cameras_restarted: vec!["yard".into()],
+            ..ReloadOutcome::default()
+        })
+    }
+
+    fn readiness(&self) -> Readiness {
+        let ok = self.ready.load(Ordering::SeqCst);
+        Readiness {
+            ready: ok,
+            checks: vec![ReadinessCheck {
+                name: "sink:nats".into(),
+                ok,
+                detail: if ok {
+                    "connected".into()
+                } else {
+                    "connection refused".into()
+                },
+            }],
+        }
+    }
+
+    fn metrics_text(&self) -> String {
+        "# TYPE vigil_frames_in_total counter\nvigil_frames_in_total{camera=\"gate-1\"} 1000\n".into()
+    }
+
+    fn audit_query(&self, caller: &Caller, what: &str) -> Result<(), ApiError> {
+        if self.audit_fails.load(Ordering::SeqCst) {
+            return Err(ApiError::unavailable("audit_unavailable", "audit log disk full"));
+        }
+        self.queries
+            .lock()
+            .expect("lock")
+            .push((caller.token.clone(), caller.source(), what.to_owned()));
+        Ok(())
+    }
+}
+
+pub fn tokens() -> Vec<ApiToken> {
+    vec![
+        ApiToken {
+            name: "ops".into(),
+            secret: Secret::new(OPS_SECRET),
+        },
+        ApiToken {
+            name: "console".into(),
+            secret: Secret::new(CONSOLE_SECRET),
+        },
+    ]
+}
+
+pub fn settings() -> ApiSettings {
+    ApiSettings::new("127.0.0.1:0".parse().expect("addr"), tokens())
+}
+
+/// A running server; dropping it shuts the server down.
+pub struct Server {
+    pub base: String,
+    stop: Option<oneshot::Sender<()>>,
+    done: Mutex<mpsc::Receiver<Result<(), HttpError>>>,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Server {
+    pub fn start(settings: ApiSettings, backend: Arc<TestBackend>) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let (done_tx, done) = mpsc::channel();
+        let backend: Arc<dyn Backend> = backend;
+        rt.spawn(async move {
+            let r = vigil_http::serve_on(listener, settings, backend, async {
+                let _ = stopped.await;
+            })
+            .await;
+            let _ = done_tx.send(r);
+        });
+        Self {
+            base: format!("http://{addr}"),
+            stop: Some(stop),
+            done: Mutex::new(done),
+            rt,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Signals shutdown and waits (bounded) for `serve_on` to return.
+    pub fn shutdown(&mut self, within: Duration) -> Result<(), HttpError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.done
+            .lock()
+            .expect("lock")
+            .recv_timeout(within)
+            .expect("server returned in time")
+    }
+
+    pub fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self.rt
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("utf-8 body")
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("JSON body expected ({e}): {:?}", self.text()))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+
+    /// Asserts the API's error shape and returns the code.
+    pub fn error_code(&self) -> String {
+        let v = self.json();
+        let e = &v["error"];
+        assert!(e["message"].is_string(), "error message missing: {v}");
+        e["code"].as_str().expect("error code").to_owned()
+    }
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into()
+}
+
+/// Percent-encodes a path segment (plates are not ASCII).
+pub fn seg(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+pub fn request(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    content_type: Option<&str>,
+    body: Option<&[u8]>,
+) -> Reply {
+    let mut b = ureq::http::Request::builder().method(method).uri(url);
+    if let Some(t) = token {
+        b = b.header("Authorization", format!("Bearer {t}"));
+    }
+    if let Some(ct) = content_type {
+        b = b.header("Content-Type", ct);
+    }
+    let agent = agent();
+    let resp = match body {
+        Some(body) => agent.run(b.body(body.to_vec()).expect("request")),
+        None => agent.run(b.body(()).expect("request")),
+    }
+    .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("?").to_owned()))
+        .collect();
+    let mut body = Vec::new();
+    resp.into_body()
+        .into_reader()
+        .read_to_end(&mut body)
+        .expect("read body");
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub fn get(url: &str, token: Option<&str>) -> Reply {
+    request("GET", url, token, None, None)
+}

@@ -1,0 +1,90 @@
+//! Token secrets never reach the logs, and neither does plate text from request paths.
+//!
+//! Its own test binary because it installs a global log subscriber.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use common::*;
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn logs_and_errors_never_show_secrets_or_path_plates() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    tracing::subscriber::set_global_default(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish(),
+    )
+    .expect("first subscriber in this binary");
+
+    let s = Server::start(settings(), TestBackend::new());
+    let near_miss = format!("{}X", &OPS_SECRET[..OPS_SECRET.len() - 1]);
+    let mut bodies = Vec::new();
+    for token in [Some(near_miss.as_str()), Some("short"), None] {
+        let r = get(&s.url("/api/v1/alerts?camera=gate-1"), token);
+        assert_eq!(r.status, 401);
+        bodies.push(r.text());
+    }
+    let body = "plate,list,kind\n京A12345,stolen,hotlist\n";
+    let r = request(
+        "PUT",
+        &s.url("/api/v1/watchlists/stolen?kind=hotlist"),
+        Some(OPS_SECRET),
+        Some("text/csv"),
+        Some(body.as_bytes()),
+    );
+    assert_eq!(r.status, 200);
+    let r = request(
+        "DELETE",
+        &s.url(&format!("/api/v1/watchlists/stolen/entries/{}", seg("京A12345"))),
+        Some(CONSOLE_SECRET),
+        None,
+        None,
+    );
+    assert_eq!(r.status, 200);
+    drop(s); // shutdown flushes the last lines
+
+    let logs = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf-8 logs");
+    assert!(logs.contains("API request refused"), "{logs}");
+    assert!(
+        logs.contains("peer=127.0.0.1:"),
+        "auth failures name the peer: {logs}"
+    );
+    assert!(logs.contains("path=/api/v1/alerts"), "and the path: {logs}");
+    assert!(
+        logs.contains("route=/api/v1/watchlists/{name}/entries/{plate}"),
+        "requests are logged by route template: {logs}"
+    );
+    assert!(logs.contains("caller=console"), "{logs}");
+    for secret in [OPS_SECRET, CONSOLE_SECRET, near_miss.as_str()] {
+        assert!(!logs.contains(secret), "{secret:?} in logs:\n{logs}");
+        assert!(
+            bodies.iter().all(|b| !b.contains(secret)),
+            "{secret:?} in {bodies:?}"
+        );
+    }
+    assert!(
+        !logs.contains("Bearer"),
+        "an Authorization header in logs:\n{logs}"
+    );
+    assert!(!logs.contains("京A12345"), "plate from a path in logs:\n{logs}");
+    assert!(!logs.contains("%E4%BA%AC"), "encoded plate in logs:\n{logs}");
+}
