@@ -13,8 +13,8 @@
 //! * [`store`]: lists on disk, replaced atomically (temp file, fsync, rename, fsync directory),
 //!   every change appended to the hash-chained [`audit`] log first.
 //!
-//! The index is rebuilt off the hot path from the store and swapped by the caller as an
-//! `Arc<WatchlistIndex>`.
+//! The index is rebuilt off the hot path from the store and swapped as an `Arc<WatchlistIndex>`;
+//! [`live::LiveWatchlists`] keeps the two in step for a running daemon.
 
 pub mod audit;
 pub mod csv_io;
@@ -22,6 +22,7 @@ pub mod distance;
 pub mod import;
 pub mod index;
 pub mod json_io;
+pub mod live;
 pub mod model;
 mod multimap;
 mod normalize;
@@ -30,6 +31,7 @@ pub mod store;
 pub use distance::{CONFUSION_GROUPS, confusion_class, weighted_distance};
 pub use import::{ImportError, ImportOptions};
 pub use index::{IndexError, ListSummary, Match, MatchConfig, MatchKind, Matches, WatchlistIndex};
+pub use live::LiveWatchlists;
 pub use model::{
     InvalidValue, ListKind, ListName, MAX_PLATE_CHARS, Plate, Priority, Watchlist, WatchlistEntry,
     WatchlistError,

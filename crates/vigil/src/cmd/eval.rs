@@ -100,6 +100,13 @@ fn print_plates(r: &PlatesReport) {
         100.0 * PLATES_BAR
     );
     println!(
+        "  colour           {:.2} % ({}/{} reads, {} unsure)",
+        100.0 * r.colour_accuracy,
+        r.colour_correct,
+        r.colour_scored,
+        r.colour_unsure
+    );
+    println!(
         "  greedy baseline  {:.2} % ({}/{})",
         100.0 * r.greedy_accuracy,
         r.greedy_correct,
@@ -140,6 +147,10 @@ fn print_scenes(r: &ScenesReport) {
         r.illegible_localised, r.illegible_total
     );
     println!("  false plates         {}", r.false_plates);
+    println!(
+        "  colour               {}/{} high rows, {}/{} read rows",
+        r.high_colour_correct, r.high_total, r.colour_correct, r.colour_scored
+    );
     println!(
         "  {} in {:.1} s",
         if r.passed { "PASS" } else { "FAIL" },

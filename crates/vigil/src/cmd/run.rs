@@ -51,14 +51,27 @@ pub fn print_alert(a: &vigil_core::alert::Alert) {
         .map(|t| format!(" track {t}"))
         .unwrap_or_default();
     let label = a.detection.label.as_str();
+    // Plate text only appears for alerts (watchlist hits, unknown vehicles), never for reads.
+    let plate = a
+        .plate
+        .as_ref()
+        .map(|p| format!(" plate={}", p.text))
+        .unwrap_or_default();
+    let hit = a
+        .watch_match
+        .as_ref()
+        .map(|m| format!(" list={} match={:?} distance={:.2}", m.list, m.kind, m.distance))
+        .unwrap_or_default();
     println!(
-        "ALERT {} {} camera={} rule={} {}{}",
+        "ALERT {} {} camera={} rule={} {}{}{}{}",
         a.time,
         a.rule.kind.as_str(),
         a.camera.id,
         a.rule.id,
         label,
-        track
+        track,
+        plate,
+        hit
     );
 }
 

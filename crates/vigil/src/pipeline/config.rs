@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use vigil_alert::SinkSpec;
 use vigil_rules::RulesConfig;
 
+pub use super::plates_config::{PlatesConfig, WatchlistsConfig};
+
 /// Node identity and storage.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -14,6 +16,14 @@ pub struct NodeConfig {
     pub id: String,
     /// Directory for the outbox and other state (created if missing).
     pub data_dir: PathBuf,
+    /// Largest alert snapshot (JPEG of the frame) in bytes; quality steps down to fit, and an
+    /// alert whose frame cannot fit goes without one. 0 = no snapshots. Default 262144.
+    #[serde(default = "default_snapshot_max")]
+    pub snapshot_max_bytes: usize,
+}
+
+fn default_snapshot_max() -> usize {
+    256 * 1024
 }
 
 /// The object detector and its worker pool.
@@ -98,9 +108,28 @@ pub struct CameraConfig {
     /// Decoder element override (e.g. `avdec_h264`).
     #[serde(default)]
     pub decoder: Option<String>,
+    /// Read the plates of this camera's vehicles (needs the `[plates]` stage; default false).
+    #[serde(default)]
+    pub plates: bool,
+    /// Where plates are looked for: `vehicles` (regions of vehicle tracks; streets, car parks)
+    /// or `frame` (the whole frame; gates and barriers where the vehicle fills the view and the
+    /// object detector sees no whole vehicle). Default `vehicles`.
+    #[serde(default)]
+    pub plate_source: PlateSource,
     /// Zones, lines and rules of this camera.
     #[serde(default)]
     pub rules: RulesConfig,
+}
+
+/// Where a camera's plates are looked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlateSource {
+    /// In the regions of vehicle tracks.
+    #[default]
+    Vehicles,
+    /// In the whole frame; the plate boxes are tracked themselves.
+    Frame,
 }
 
 fn default_fps() -> f64 {
@@ -119,6 +148,12 @@ pub struct PipelineConfig {
     /// Cameras (`[[camera]]`).
     #[serde(rename = "camera", default)]
     pub cameras: Vec<CameraConfig>,
+    /// Plate stage (used by cameras with `plates = true`).
+    #[serde(default)]
+    pub plates: PlatesConfig,
+    /// Watchlists: where they are stored and which lists the rules may name.
+    #[serde(default)]
+    pub watchlists: WatchlistsConfig,
     /// Alert sinks (`[[sink]]`).
     #[serde(rename = "sink", default)]
     pub sinks: Vec<SinkSpec>,
@@ -191,6 +226,7 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Result<(), St
             errs.push(format!("{origin}:{pos} {e}"));
         }
     }
+    errs.extend(super::plates_config::validate(origin, text, cfg));
     if cfg.detector.workers == 0 || cfg.detector.intra_threads == 0 {
         errs.push(format!(
             "{origin}: [detector] workers and intra_threads must be ≥ 1"

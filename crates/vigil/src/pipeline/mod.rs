@@ -6,8 +6,13 @@
 //! thread that tracks, evaluates rules and appends alerts to the outbox (fsync'd); a tokio
 //! runtime for the sinks' delivery loops.
 
+pub mod analysis;
 pub mod config;
+pub mod plate_tracks;
+pub mod plates;
+pub mod plates_config;
 pub mod run;
+pub mod snapshot;
 
 pub use config::{PipelineConfig, load};
 pub use run::{Pipeline, RunSummary};

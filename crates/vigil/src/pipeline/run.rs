@@ -10,18 +10,26 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use vigil_alert::{AnySink, Delivery, Outbox, OutboxConfig};
-use vigil_core::alert::{Alert, AlertCamera};
+use vigil_core::alert::Alert;
 use vigil_infer::decode::ScoreThresholds;
 use vigil_infer::{DetectParams, Detector, PoolConfig, PooledDetector, SessionOptions, WorkerPool};
 use vigil_ingest::{CameraSource, CameraSourceConfig, SupervisorPolicy};
-use vigil_rules::{CameraRules, FrameSize, FrameTime, TrackObservation};
-use vigil_track::{Tracker, TrackerConfig};
+use vigil_watchlist::LiveWatchlists;
+
+use crate::pipeline::analysis::Analysis;
+use crate::pipeline::plates::PlateStage;
 
 /// What a finished run did.
 #[derive(Debug, Default, Clone)]
 pub struct RunSummary {
     /// Frames analysed per camera.
     pub frames: HashMap<String, u64>,
+    /// Plates voted per camera (one per vehicle pass).
+    pub plates: HashMap<String, u64>,
+    /// Vehicle regions read by the plate workers.
+    pub plate_reads: u64,
+    /// Vehicle regions dropped because the plate queue was full.
+    pub plate_reads_dropped: u64,
     /// Alerts raised.
     pub alerts: u64,
 }
@@ -75,6 +83,9 @@ impl Pipeline {
             node: cfg.node.id.clone(),
             ..Default::default()
         };
+        if cfg.node.snapshot_max_bytes > 0 {
+            ocfg.snapshot_cap_bytes = cfg.node.snapshot_max_bytes;
+        }
         for s in &cfg.sinks {
             ocfg = ocfg.with_sink(s.name.clone(), s.route.clone());
         }
@@ -170,82 +181,90 @@ impl Pipeline {
             sources.push(src);
         }
 
-        // Analysis: tracking + rules + outbox.
+        // Watchlists and the plate stage (only when some camera reads plates).
+        let watchlists = open_watchlists(cfg)?;
+        let plate_stage = if cfg.cameras.iter().any(|c| c.plates) {
+            Some(PlateStage::start(&cfg.plates, model_dir)?)
+        } else {
+            None
+        };
+        let mut engine = Analysis::new(
+            cfg,
+            watchlists.clone(),
+            plate_stage.as_ref().and_then(PlateStage::submitter),
+        )?;
+
+        // Analysis: tracking + plates + rules + outbox.
         let results = pool.results().clone();
-        let cams: HashMap<String, (AlertCamera, vigil_rules::RulesConfig)> = cfg
-            .cameras
-            .iter()
-            .map(|c| {
-                (
-                    c.id.clone(),
-                    (
-                        AlertCamera {
-                            id: c.id.clone(),
-                            name: c.name.clone(),
-                            location: c.location.clone(),
-                        },
-                        c.rules.clone(),
-                    ),
-                )
-            })
-            .collect();
+        let plate_results = plate_stage.as_ref().map(|p| p.results().clone());
         let (ob, stop3) = (outbox.clone(), stop.clone());
-        let min_score = cfg.detector.score;
         let analysis = std::thread::Builder::new().name("analysis".into()).spawn(move || {
-            let mut trackers: HashMap<String, (Tracker, Option<CameraRules>)> = HashMap::new();
-            let mut summary = RunSummary::default();
+            let mut alerts = 0u64;
+            let mut emit = |a: Alert| match ob.enqueue(&a) {
+                Ok(_) => {
+                    alerts += 1;
+                    on_alert(&a);
+                }
+                Err(e) => tracing::error!(camera = %a.camera.id, error = %e, "alert could not be stored in the outbox"),
+            };
+            let never = crossbeam_channel::never::<crate::pipeline::plates::PlateResult>();
+            let mut plate_rx = plate_results;
             // Ends when the pool is gone (its result sender dropped after the workers drained),
             // or, should a worker hang past the pool's shutdown deadline, 15 s after stop.
             let mut idle_since_stop: Option<Instant> = None;
             loop {
-                let r = match results.recv_timeout(Duration::from_millis(200)) {
-                    Ok(r) => r,
-                    Err(RecvTimeoutError::Timeout) => {
+                let prx = plate_rx.as_ref().unwrap_or(&never);
+                crossbeam_channel::select! {
+                    recv(results) -> r => match r {
+                        Ok(r) => {
+                            idle_since_stop = None;
+                            if let Ok(dets) = r.detections {
+                                for a in engine.on_frame(&r.frame, &dets) {
+                                    emit(a);
+                                }
+                            }
+                        }
+                        Err(_) => break,
+                    },
+                    recv(prx) -> r => match r {
+                        Ok(r) => engine.on_plate(r),
+                        Err(_) => plate_rx = None,
+                    },
+                    default(Duration::from_millis(200)) => {
                         if stop3.load(Ordering::Relaxed) {
                             let since = *idle_since_stop.get_or_insert_with(Instant::now);
                             if since.elapsed() > Duration::from_secs(15) {
                                 break;
                             }
                         }
-                        continue;
-                    }
-                    Err(RecvTimeoutError::Disconnected) => break,
-                };
-                idle_since_stop = None;
-                let cam = r.frame.camera.to_string();
-                *summary.frames.entry(cam.clone()).or_default() += 1;
-                let Ok(dets) = r.detections else { continue };
-                let Some((camera, rules_cfg)) = cams.get(&cam) else { continue };
-                let entry = trackers.entry(cam.clone()).or_insert_with(|| {
-                    let tracker = Tracker::new(TrackerConfig { high_score: min_score.clamp(0.3, 0.6), ..Default::default() })
-                        .unwrap_or_else(|_| Tracker::new(TrackerConfig::default()).expect("default tracker config is valid"));
-                    let size = FrameSize { width: r.frame.width, height: r.frame.height };
-                    let rules = match CameraRules::new(camera.clone(), rules_cfg, size) {
-                        Ok(r) => Some(r),
-                        Err(e) => {
-                            tracing::error!(camera = %cam, error = %e, "rules rejected for this frame size; camera runs without rules");
-                            None
-                        }
-                    };
-                    (tracker, rules)
-                });
-                let update = entry.0.update(&dets, r.frame.pts_ns);
-                let Some(rules) = entry.1.as_mut() else { continue };
-                let obs: Vec<TrackObservation<'_>> =
-                    update.tracks.iter().filter(|t| t.is_confirmed_or_lost()).map(TrackObservation::from).collect();
-                let ended: Vec<_> = update.removed.iter().map(|t| t.id).collect();
-                let time = FrameTime { wall: jiff::Timestamp::try_from(r.frame.captured_at).unwrap_or_else(|_| jiff::Timestamp::now()), pts_ns: r.frame.pts_ns };
-                for a in rules.evaluate(time, &obs, &ended, &[]) {
-                    match ob.enqueue(&a) {
-                        Ok(_) => {
-                            summary.alerts += 1;
-                            on_alert(&a);
-                        }
-                        Err(e) => tracing::error!(camera = %cam, error = %e, "alert could not be stored in the outbox"),
                     }
                 }
             }
-            summary
+            // The detector is done: let the plate workers finish what they hold, then hand the
+            // plates they voted to the rules.
+            engine.close_plate_jobs();
+            let mut plate_jobs = (0, 0);
+            if let Some(p) = plate_stage {
+                let c = p.counters();
+                p.shutdown();
+                plate_jobs = (c.done.load(Ordering::Relaxed), c.dropped.load(Ordering::Relaxed));
+                if let Some(rx) = &plate_rx {
+                    for r in rx.try_iter() {
+                        engine.on_plate(r);
+                    }
+                }
+            }
+            for a in engine.flush() {
+                emit(a);
+            }
+            let c = engine.counters();
+            RunSummary {
+                frames: c.frames.clone(),
+                plates: c.plates.clone(),
+                plate_reads: plate_jobs.0,
+                plate_reads_dropped: plate_jobs.1,
+                alerts,
+            }
         })?;
 
         Ok(Self {
@@ -299,4 +318,48 @@ impl Pipeline {
         });
         summary
     }
+}
+
+/// Opens the watchlist store and imports each declared list's file when it differs from the
+/// stored list. `None` when the pipeline declares no lists and has no plate camera.
+fn open_watchlists(cfg: &PipelineConfig) -> Result<Option<Arc<LiveWatchlists>>> {
+    if cfg.watchlists.lists.is_empty() && !cfg.cameras.iter().any(|c| c.plates) {
+        return Ok(None);
+    }
+    let dir = cfg
+        .watchlists
+        .dir
+        .clone()
+        .unwrap_or_else(|| cfg.node.data_dir.join("watchlists"));
+    let live = LiveWatchlists::open(
+        &dir,
+        vigil_watchlist::ImportOptions::default(),
+        cfg.watchlists.matching,
+    )
+    .with_context(|| format!("opening the watchlist store {}", dir.display()))?;
+    for d in &cfg.watchlists.lists {
+        let (name, kind) = d
+            .parsed()
+            .map_err(|e| anyhow::anyhow!("watchlist '{}': {e}", d.name))?;
+        let Some(file) = &d.file else { continue };
+        let list = crate::pipeline::plates_config::read_list_file(file, &name, kind)
+            .map_err(|e| anyhow::anyhow!("watchlist '{}': {e}", d.name))?;
+        let same = match live.load(&name) {
+            Ok(stored) => stored == list,
+            Err(vigil_watchlist::store::StoreError::NoSuchList(_)) => false,
+            Err(e) => return Err(e).with_context(|| format!("watchlist '{}'", d.name)),
+        };
+        if !same {
+            let ctx = vigil_watchlist::audit::ChangeContext {
+                who: "pipeline-file".into(),
+                source: file.display().to_string(),
+                at: jiff::Timestamp::now(),
+            };
+            let s = live
+                .replace(list, &ctx)
+                .with_context(|| format!("importing watchlist '{}' from {}", d.name, file.display()))?;
+            tracing::info!(list = %d.name, entries = s.counts.after, file = %file.display(), "watchlist imported from the pipeline file");
+        }
+    }
+    Ok(Some(Arc::new(live)))
 }

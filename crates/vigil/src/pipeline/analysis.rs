@@ -1,0 +1,357 @@
+//! The analysis stage: detections → tracks → plates → rules → alerts, one camera at a time.
+//!
+//! Runs on one thread (the engine state of a camera is touched by nothing else). Per frame:
+//! the tracker updates; vehicle tracks due for a plate read are offered to the plate stage
+//! (never waiting: a full queue means "read on a later frame"); plates voted since the last
+//! frame are looked up in the watchlists; the rules see the tracks, the ended tracks and the
+//! plate events, and the alerts they raise get a snapshot and go to the caller (which puts
+//! them in the outbox).
+//!
+//! Plate results arrive asynchronously ([`Analysis::on_plate`]); the plates they finish reach
+//! the rules with the camera's next frame, or at [`Analysis::flush`] when the pipeline stops.
+
+use crate::pipeline::config::PlateSource;
+use crate::pipeline::config::{CameraConfig, PipelineConfig};
+use crate::pipeline::plate_tracks::{FramePlates, PlateTracks, ReadPolicy, ReadyPlate};
+use crate::pipeline::plates::{PlateJob, PlateResult, PlateSubmitter};
+use crate::pipeline::snapshot;
+use std::collections::HashMap;
+use std::sync::Arc;
+use vigil_core::alert::{Alert, AlertCamera};
+use vigil_core::track::TrackId;
+use vigil_core::{Detection, Frame};
+use vigil_rules::{CameraRules, FrameSize, FrameTime, PlateEvent, TrackObservation, WatchMatch};
+use vigil_track::{Tracker, TrackerConfig};
+use vigil_watchlist::LiveWatchlists;
+
+/// One camera's state.
+struct CameraAnalysis {
+    camera: AlertCamera,
+    rules_cfg: vigil_rules::RulesConfig,
+    tracker: Tracker,
+    /// Built on the first frame, when the frame size (for pixel zones) is known.
+    rules: Option<CameraRules>,
+    /// The rules were rejected for this stream's frame size (logged once).
+    rules_failed: bool,
+    plates: Option<Plates>,
+    /// Plates voted since the last evaluation, with the frame for their snapshot.
+    ready: Vec<ReadyPlate>,
+    last_time: Option<FrameTime>,
+}
+
+/// How a plate camera finds its plates.
+enum Plates {
+    /// In vehicle-track regions.
+    Vehicles(PlateTracks),
+    /// In whole frames.
+    Frame(FramePlates),
+}
+
+/// Counters of the analysis stage.
+#[derive(Debug, Default, Clone)]
+pub struct AnalysisCounters {
+    /// Frames analysed per camera.
+    pub frames: HashMap<String, u64>,
+    /// Plates voted per camera (one per vehicle pass).
+    pub plates: HashMap<String, u64>,
+    /// Voted plates that matched at least one watchlist entry.
+    pub plate_matches: u64,
+}
+
+/// Every camera's analysis plus what they share.
+pub struct Analysis {
+    cameras: HashMap<String, CameraAnalysis>,
+    watchlists: Option<Arc<LiveWatchlists>>,
+    plate_jobs: Option<PlateSubmitter>,
+    snapshot_max_bytes: usize,
+    counters: AnalysisCounters,
+}
+
+impl std::fmt::Debug for Analysis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analysis")
+            .field("cameras", &self.cameras.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn tracker(min_score: f32) -> Tracker {
+    let cfg = TrackerConfig {
+        high_score: min_score.clamp(0.3, 0.6),
+        ..Default::default()
+    };
+    // The clamp keeps the config valid; should it ever not be, the default is.
+    Tracker::new(cfg)
+        .unwrap_or_else(|_| Tracker::new(TrackerConfig::default()).expect("default tracker config is valid"))
+}
+
+impl Analysis {
+    /// State for every camera of `cfg`. `plate_jobs` is `None` when no camera reads plates.
+    pub fn new(
+        cfg: &PipelineConfig,
+        watchlists: Option<Arc<LiveWatchlists>>,
+        plate_jobs: Option<PlateSubmitter>,
+    ) -> anyhow::Result<Self> {
+        let policy = ReadPolicy {
+            min_vehicle_height_px: cfg.plates.min_vehicle_height_px,
+            every_n_frames: cfg.plates.every_n_frames,
+            max_reads_per_track: cfg.plates.max_reads_per_track,
+        };
+        let mut cameras = HashMap::new();
+        for c in &cfg.cameras {
+            let plates = match (c.plates, c.plate_source) {
+                (false, _) => None,
+                (true, PlateSource::Vehicles) => {
+                    Some(Plates::Vehicles(PlateTracks::new(policy, cfg.plates.voter)?))
+                }
+                (true, PlateSource::Frame) => Some(Plates::Frame(FramePlates::new(
+                    cfg.plates.every_n_frames,
+                    cfg.plates.voter,
+                )?)),
+            };
+            cameras.insert(c.id.clone(), CameraAnalysis::new(c, cfg.detector.score, plates));
+        }
+        Ok(Self {
+            cameras,
+            watchlists,
+            plate_jobs,
+            snapshot_max_bytes: cfg.node.snapshot_max_bytes,
+            counters: AnalysisCounters::default(),
+        })
+    }
+
+    /// What was analysed so far.
+    pub fn counters(&self) -> &AnalysisCounters {
+        &self.counters
+    }
+
+    /// Drops the plate-job handle so the plate stage can shut down.
+    pub fn close_plate_jobs(&mut self) {
+        self.plate_jobs = None;
+    }
+
+    /// One frame's detections; returns the alerts raised.
+    pub fn on_frame(&mut self, frame: &Frame, dets: &[Detection]) -> Vec<Alert> {
+        let cam_id = frame.camera.as_str();
+        let Some(cam) = self.cameras.get_mut(cam_id) else {
+            return Vec::new();
+        };
+        *self.counters.frames.entry(cam_id.to_string()).or_default() += 1;
+        let update = cam.tracker.update(dets, frame.pts_ns);
+        let ended: Vec<TrackId> = update.removed.iter().map(|t| t.id).collect();
+        let offer = |job: PlateJob| self.plate_jobs.as_ref().is_some_and(|s| s.offer(job));
+        match cam.plates.as_mut() {
+            Some(Plates::Vehicles(plates)) => {
+                for (track, bbox) in plates.observe(frame.seq, &update.tracks) {
+                    let job = PlateJob {
+                        track,
+                        frame: frame.clone(),
+                        bbox: Some(bbox),
+                    };
+                    if !offer(job) {
+                        plates.not_sent(track);
+                    }
+                }
+                plates.ended(ended.iter().copied());
+                cam.ready.extend(plates.take_ready());
+            }
+            Some(Plates::Frame(plates)) => {
+                if plates.due(frame.seq) {
+                    let job = PlateJob {
+                        track: TrackId(0),
+                        frame: frame.clone(),
+                        bbox: None,
+                    };
+                    if !offer(job) {
+                        plates.not_sent();
+                    }
+                }
+                cam.ready.extend(plates.take_ready());
+            }
+            None => {}
+        }
+        let time = FrameTime {
+            wall: jiff::Timestamp::try_from(frame.captured_at).unwrap_or_else(|_| jiff::Timestamp::now()),
+            pts_ns: frame.pts_ns,
+        };
+        cam.last_time = Some(time);
+        if cam.rules.is_none() && !cam.rules_failed {
+            let size = FrameSize {
+                width: frame.width,
+                height: frame.height,
+            };
+            match CameraRules::new(cam.camera.clone(), &cam.rules_cfg, size) {
+                Ok(r) => cam.rules = Some(r),
+                Err(e) => {
+                    cam.rules_failed = true;
+                    tracing::error!(camera = %cam_id, error = %e, "rules rejected for this stream's frame size; the camera runs without rules (fix the zones and reload)");
+                }
+            }
+        }
+        let obs: Vec<TrackObservation<'_>> = update
+            .tracks
+            .iter()
+            .filter(|t| t.is_confirmed_or_lost())
+            .map(TrackObservation::from)
+            .collect();
+        let ready = std::mem::take(&mut cam.ready);
+        let (events, shots) = plate_events(
+            ready,
+            self.watchlists.as_deref(),
+            time.wall,
+            &mut self.counters,
+            cam_id,
+        );
+        let Some(rules) = cam.rules.as_mut() else {
+            return Vec::new();
+        };
+        let mut alerts = rules.evaluate(time, &obs, &ended, &events);
+        for a in &mut alerts {
+            // A plate alert shows the frame of the plate's best read; others the current frame.
+            let best = a
+                .plate
+                .as_ref()
+                .and(a.detection.track_id)
+                .and_then(|t| shots.get(&t));
+            let shot = best.and_then(|(f, _)| f.as_ref()).unwrap_or(frame);
+            if self.snapshot_max_bytes > 0 {
+                a.snapshot = snapshot::jpeg(shot, self.snapshot_max_bytes);
+            }
+        }
+        alerts
+    }
+
+    /// A plate worker's result.
+    pub fn on_plate(&mut self, r: PlateResult) {
+        let cam_id = r.job.frame.camera.as_str();
+        let Some(cam) = self.cameras.get_mut(cam_id) else {
+            return;
+        };
+        let reads = r.reads.unwrap_or_default();
+        match (cam.plates.as_mut(), r.job.bbox) {
+            (Some(Plates::Vehicles(p)), Some(bbox)) => {
+                p.on_reads(r.job.track, &r.job.frame, bbox, reads);
+                cam.ready.extend(p.take_ready());
+            }
+            (Some(Plates::Frame(p)), None) => {
+                p.on_reads(&r.job.frame, reads);
+                cam.ready.extend(p.take_ready());
+            }
+            _ => {}
+        }
+    }
+
+    /// At stop: hands plates still waiting for a frame to the rules, at each camera's last
+    /// frame time.
+    pub fn flush(&mut self) -> Vec<Alert> {
+        let mut out = Vec::new();
+        for (id, cam) in &mut self.cameras {
+            let (Some(time), Some(rules)) = (cam.last_time, cam.rules.as_mut()) else {
+                continue;
+            };
+            match cam.plates.as_mut() {
+                Some(Plates::Vehicles(p)) => cam.ready.extend(p.take_ready()),
+                Some(Plates::Frame(p)) => {
+                    p.finish();
+                    cam.ready.extend(p.take_ready());
+                }
+                None => {}
+            }
+            let ready = std::mem::take(&mut cam.ready);
+            if ready.is_empty() {
+                continue;
+            }
+            let (events, shots) = plate_events(
+                ready,
+                self.watchlists.as_deref(),
+                time.wall,
+                &mut self.counters,
+                id,
+            );
+            let mut alerts = rules.evaluate(time, &[], &[], &events);
+            for a in &mut alerts {
+                let shot = a
+                    .detection
+                    .track_id
+                    .and_then(|t| shots.get(&t))
+                    .and_then(|(f, _)| f.as_ref());
+                if let (Some(f), true) = (shot, self.snapshot_max_bytes > 0) {
+                    a.snapshot = snapshot::jpeg(f, self.snapshot_max_bytes);
+                }
+            }
+            out.extend(alerts);
+        }
+        out
+    }
+}
+
+type Shots = HashMap<TrackId, (Option<Frame>, vigil_core::BoxPx)>;
+
+/// Looks voted plates up in the watchlists and turns them into the rules' plate events.
+fn plate_events(
+    ready: Vec<ReadyPlate>,
+    watchlists: Option<&LiveWatchlists>,
+    now: jiff::Timestamp,
+    counters: &mut AnalysisCounters,
+    cam_id: &str,
+) -> (Vec<PlateEvent>, Shots) {
+    let index = watchlists.map(LiveWatchlists::index);
+    let mut events = Vec::with_capacity(ready.len());
+    let mut shots = HashMap::new();
+    for r in ready {
+        *counters.plates.entry(cam_id.to_string()).or_default() += 1;
+        let matches: Vec<WatchMatch> = index
+            .as_ref()
+            .map(|ix| {
+                ix.lookup_read(&r.plate, now)
+                    .matches
+                    .iter()
+                    .map(|m| WatchMatch {
+                        list: m.list.as_str().to_string(),
+                        entry_plate: m.entry.plate.text().to_string(),
+                        kind: match m.kind {
+                            vigil_watchlist::MatchKind::Exact => vigil_core::alert::MatchKind::Exact,
+                            vigil_watchlist::MatchKind::Fuzzy => vigil_core::alert::MatchKind::Fuzzy,
+                        },
+                        distance: m.distance,
+                        priority: m.entry.priority as i32,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !matches.is_empty() {
+            counters.plate_matches += 1;
+        }
+        // Reads are kept out of the logs: a plate that hit no list is not recorded anywhere.
+        tracing::debug!(camera = %cam_id, track = r.track.0, matched = !matches.is_empty(), "plate voted");
+        shots.insert(r.track, (r.frame, r.frame_bbox));
+        events.push(PlateEvent {
+            track_id: r.track,
+            label: r.label,
+            bbox: r.bbox,
+            path: r.path,
+            plate: r.plate,
+            matches,
+        });
+    }
+    (events, shots)
+}
+
+impl CameraAnalysis {
+    fn new(c: &CameraConfig, min_score: f32, plates: Option<Plates>) -> Self {
+        Self {
+            camera: AlertCamera {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                location: c.location.clone(),
+            },
+            rules_cfg: c.rules.clone(),
+            tracker: tracker(min_score),
+            rules: None,
+            rules_failed: false,
+            plates,
+            ready: Vec::new(),
+            last_time: None,
+        }
+    }
+}
