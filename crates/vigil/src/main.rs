@@ -5,6 +5,7 @@
 //! file under `cmd/`.
 
 mod cmd;
+mod daemon;
 mod logging;
 mod paths;
 mod pipeline;
@@ -47,6 +48,12 @@ enum Command {
     /// Measure plate reading on labelled crops or scenes.
     #[command(subcommand)]
     Eval(cmd::eval::EvalCmd),
+    /// Check an audit log's hash chain (`<data_dir>/api-audit.jsonl` or a watchlist store's
+    /// `audit.jsonl`); exit 1 and name the first broken line when it was tampered with.
+    AuditVerify {
+        /// The audit file.
+        file: std::path::PathBuf,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -63,12 +70,28 @@ fn main() -> std::process::ExitCode {
         Command::Outbox(c) => cmd::outbox::run(c),
         Command::Camsim(a) => cmd::camsim::run(a),
         Command::Bench(c) => cmd::bench::run(c),
+        Command::AuditVerify { file } => audit_verify(&file),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// `vigil audit-verify FILE`: API query logs and watchlist audit logs share the chain format
+/// (`seq` + `prev_sha256` of the previous line).
+fn audit_verify(file: &std::path::Path) -> anyhow::Result<std::process::ExitCode> {
+    match daemon::query_audit::verify(file) {
+        Ok(n) => {
+            println!("{}: {n} record(s), chain intact", file.display());
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(std::process::ExitCode::FAILURE)
         }
     }
 }

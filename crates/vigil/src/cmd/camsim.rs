@@ -62,7 +62,7 @@ pub fn run(a: CamsimArgs) -> Result<ExitCode> {
     for p in &paths {
         println!("serving {}", sim.url(p));
     }
-    let stop = crate::signals::install();
+    let stop = crate::signals::install().stop;
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }

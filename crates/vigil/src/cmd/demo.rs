@@ -93,7 +93,7 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
         a.seconds,
         jsonl.join(", ")
     );
-    let summary = run_pipeline(&cfg, Some(&base), Some(a.seconds))?;
+    let summary = run_pipeline(&cfg, Some(&a.pipeline), Some(&base), Some(a.seconds))?;
     if let Err(e) = camsim.stop() {
         tracing::warn!(error = %e, "test camera did not stop cleanly");
     }

@@ -61,6 +61,11 @@ pub struct AnalysisCounters {
 /// Every camera's analysis plus what they share.
 pub struct Analysis {
     cameras: HashMap<String, CameraAnalysis>,
+    policy: ReadPolicy,
+    voter: vigil_plate::VoterConfig,
+    every_n_frames: u32,
+    min_score: f32,
+    shared: Option<Arc<crate::pipeline::shared::Shared>>,
     watchlists: Option<Arc<LiveWatchlists>>,
     plate_jobs: Option<PlateSubmitter>,
     snapshot_max_bytes: usize,
@@ -97,27 +102,53 @@ impl Analysis {
             every_n_frames: cfg.plates.every_n_frames,
             max_reads_per_track: cfg.plates.max_reads_per_track,
         };
-        let mut cameras = HashMap::new();
-        for c in &cfg.cameras {
-            let plates = match (c.plates, c.plate_source) {
-                (false, _) => None,
-                (true, PlateSource::Vehicles) => {
-                    Some(Plates::Vehicles(PlateTracks::new(policy, cfg.plates.voter)?))
-                }
-                (true, PlateSource::Frame) => Some(Plates::Frame(FramePlates::new(
-                    cfg.plates.every_n_frames,
-                    cfg.plates.voter,
-                )?)),
-            };
-            cameras.insert(c.id.clone(), CameraAnalysis::new(c, cfg.detector.score, plates));
-        }
-        Ok(Self {
-            cameras,
+        let mut me = Self {
+            cameras: HashMap::new(),
+            policy,
+            voter: cfg.plates.voter,
+            every_n_frames: cfg.plates.every_n_frames,
+            min_score: cfg.detector.score,
+            shared: None,
             watchlists,
             plate_jobs,
             snapshot_max_bytes: cfg.node.snapshot_max_bytes,
             counters: AnalysisCounters::default(),
-        })
+        };
+        for c in &cfg.cameras {
+            me.set_camera(c)?;
+        }
+        Ok(me)
+    }
+
+    /// Publishes counters, latest frames and rule stats to `shared` as frames are analysed.
+    pub fn with_shared(mut self, shared: Arc<crate::pipeline::shared::Shared>) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Adds a camera, or replaces one whose analysis settings changed (its tracks and rule
+    /// state start afresh).
+    pub fn set_camera(&mut self, c: &CameraConfig) -> anyhow::Result<()> {
+        let plates = match (c.plates, c.plate_source) {
+            (false, _) => None,
+            (true, PlateSource::Vehicles) => {
+                Some(Plates::Vehicles(PlateTracks::new(self.policy, self.voter)?))
+            }
+            (true, PlateSource::Frame) => {
+                Some(Plates::Frame(FramePlates::new(self.every_n_frames, self.voter)?))
+            }
+        };
+        self.cameras
+            .insert(c.id.clone(), CameraAnalysis::new(c, self.min_score, plates));
+        Ok(())
+    }
+
+    /// Forgets a camera.
+    pub fn remove_camera(&mut self, id: &str) {
+        self.cameras.remove(id);
+        if let Some(sh) = &self.shared {
+            crate::pipeline::shared::lock(&sh.latest).remove(id);
+        }
     }
 
     /// What was analysed so far.
@@ -137,6 +168,11 @@ impl Analysis {
             return Vec::new();
         };
         *self.counters.frames.entry(cam_id.to_string()).or_default() += 1;
+        if let Some(sh) = &self.shared {
+            use crate::pipeline::shared::lock;
+            lock(&sh.latest).insert(cam_id.to_string(), frame.clone());
+            *lock(&sh.analysed).entry(cam_id.to_string()).or_default() += 1;
+        }
         let update = cam.tracker.update(dets, frame.pts_ns);
         let ended: Vec<TrackId> = update.removed.iter().map(|t| t.id).collect();
         let offer = |job: PlateJob| self.plate_jobs.as_ref().is_some_and(|s| s.offer(job));
@@ -206,6 +242,23 @@ impl Analysis {
             return Vec::new();
         };
         let mut alerts = rules.evaluate(time, &obs, &ended, &events);
+        if let Some(sh) = &self.shared {
+            use crate::pipeline::shared::{RuleCount, lock};
+            let mut m = lock(&sh.rules);
+            for st in rules.stats() {
+                m.insert(
+                    (cam_id.to_string(), st.rule_id.to_string()),
+                    RuleCount {
+                        kind: st.kind,
+                        alerts: st.counters.alerts,
+                        suppressed: st.counters.suppressed,
+                    },
+                );
+            }
+            if !events.is_empty() {
+                *lock(&sh.plates).entry(cam_id.to_string()).or_default() += events.len() as u64;
+            }
+        }
         for a in &mut alerts {
             // A plate alert shows the frame of the plate's best read; others the current frame.
             let best = a

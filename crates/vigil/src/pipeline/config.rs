@@ -9,7 +9,7 @@ use vigil_rules::RulesConfig;
 pub use super::plates_config::{PlatesConfig, WatchlistsConfig};
 
 /// Node identity and storage.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeConfig {
     /// Name of this node in alert sources (`vigil/<node>/<camera>`).
@@ -27,7 +27,7 @@ fn default_snapshot_max() -> usize {
 }
 
 /// The object detector and its worker pool.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DetectorConfig {
     /// Model manifest name under the model directory (default `yolox-nano`).
@@ -82,7 +82,7 @@ impl Default for DetectorConfig {
 }
 
 /// One camera.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CameraConfig {
     /// Unique id, used in alerts, logs and metric labels.
@@ -121,6 +121,18 @@ pub struct CameraConfig {
     pub rules: RulesConfig,
 }
 
+impl CameraConfig {
+    /// True when the stream itself must be restarted to apply `new` (rather than only the
+    /// analysis being reconfigured).
+    pub fn stream_differs(&self, new: &CameraConfig) -> bool {
+        self.uri != new.uri
+            || self.analysis_fps != new.analysis_fps
+            || self.username != new.username
+            || self.password_env != new.password_env
+            || self.decoder != new.decoder
+    }
+}
+
 /// Where a camera's plates are looked for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -157,6 +169,9 @@ pub struct PipelineConfig {
     /// Alert sinks (`[[sink]]`).
     #[serde(rename = "sink", default)]
     pub sinks: Vec<SinkSpec>,
+    /// HTTP API, console and metrics (`[api]`); absent = not served.
+    #[serde(default)]
+    pub api: Option<vigil_http::ApiConfig>,
 }
 
 /// 1-based line and column of a byte offset.
@@ -227,6 +242,15 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Result<(), St
         }
     }
     errs.extend(super::plates_config::validate(origin, text, cfg));
+    if let Some(api) = &cfg.api
+        && let Err(e) = api.validate()
+    {
+        let pos = text
+            .find("[api]")
+            .map(|o| line_col(text, o))
+            .map_or(String::new(), |(l, c)| format!("{l}:{c}:"));
+        errs.push(format!("{origin}:{pos} [api] {e}"));
+    }
     if cfg.detector.workers == 0 || cfg.detector.intra_threads == 0 {
         errs.push(format!(
             "{origin}: [detector] workers and intra_threads must be ≥ 1"

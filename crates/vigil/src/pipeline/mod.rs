@@ -12,6 +12,7 @@ pub mod plate_tracks;
 pub mod plates;
 pub mod plates_config;
 pub mod run;
+pub mod shared;
 pub mod snapshot;
 
 pub use config::{PipelineConfig, load};

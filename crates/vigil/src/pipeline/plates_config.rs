@@ -21,7 +21,7 @@ use vigil_rules::RuleKind;
 use vigil_watchlist::{ImportOptions, ListKind, ListName, MatchConfig};
 
 /// The plate stage: models, workers and when a vehicle track is read.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PlatesConfig {
     /// Manifest name of the plate localiser: a PP-OCR text detector or a YOLO plate detector
@@ -80,7 +80,7 @@ impl PlatesConfig {
 }
 
 /// Where watchlists live and which lists exist.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct WatchlistsConfig {
     /// Store directory (default `<data_dir>/watchlists`).
@@ -94,7 +94,7 @@ pub struct WatchlistsConfig {
 }
 
 /// One declared list.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListDecl {
     /// List name (letters, digits, `-`, `_`).

@@ -6,10 +6,11 @@ use crossbeam_channel::RecvTimeoutError;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use vigil_alert::{AnySink, Delivery, Outbox, OutboxConfig};
+use vigil_alert::{AnySink, Delivery, History, HistoryConfig, Outbox, OutboxConfig};
 use vigil_core::alert::Alert;
 use vigil_infer::decode::ScoreThresholds;
 use vigil_infer::{DetectParams, Detector, PoolConfig, PooledDetector, SessionOptions, WorkerPool};
@@ -18,6 +19,7 @@ use vigil_watchlist::LiveWatchlists;
 
 use crate::pipeline::analysis::Analysis;
 use crate::pipeline::plates::PlateStage;
+use crate::pipeline::shared::{Shared, lock};
 
 /// What a finished run did.
 #[derive(Debug, Default, Clone)]
@@ -34,10 +36,51 @@ pub struct RunSummary {
     pub alerts: u64,
 }
 
+/// One running camera: its ingest and the thread that feeds its frames to the pool.
+struct CameraRun {
+    cfg: CameraConfig,
+    source: CameraSource,
+    forwarder: JoinHandle<()>,
+    stop: Arc<AtomicBool>,
+}
+
+/// Changes for the analysis thread (reload).
+enum AnalysisCmd {
+    /// Add or replace a camera's analysis.
+    Camera(Box<CameraConfig>),
+    /// Forget a camera.
+    Remove(String),
+}
+
+/// What a reload changed.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ReloadReport {
+    /// Cameras started.
+    pub added: Vec<String>,
+    /// Cameras stopped.
+    pub removed: Vec<String>,
+    /// Cameras whose stream settings changed (ingest restarted).
+    pub restarted: Vec<String>,
+    /// Cameras whose rules or plate settings changed (analysis state reset, stream untouched).
+    pub reconfigured: Vec<String>,
+    /// Watchlists re-imported from their files.
+    pub lists_reimported: bool,
+}
+
+impl ReloadReport {
+    /// True when nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
 /// A running pipeline.
 pub struct Pipeline {
-    sources: Vec<CameraSource>,
-    forwarders: Vec<JoinHandle<()>>,
+    cameras: Vec<CameraRun>,
+    submitter: vigil_infer::Submitter,
+    camsim_base: Option<String>,
+    cmd_tx: crossbeam_channel::Sender<AnalysisCmd>,
+    shared: Arc<Shared>,
     pool: Option<WorkerPool>,
     analysis: Option<JoinHandle<RunSummary>>,
     stop: Arc<AtomicBool>,
@@ -50,7 +93,7 @@ pub struct Pipeline {
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
-            .field("cameras", &self.sources.len())
+            .field("cameras", &self.cameras.len())
             .finish_non_exhaustive()
     }
 }
@@ -150,35 +193,17 @@ impl Pipeline {
             },
         )?;
 
-        // Cameras.
+        // Cameras: resolve every camera's settings first, so that a bad one starts nothing.
         let stop = Arc::new(AtomicBool::new(false));
-        let mut sources = Vec::new();
-        let mut forwarders = Vec::new();
-        for c in &cfg.cameras {
-            let uri = match camsim_base {
-                Some(base) => c.uri.replace("{camsim}", base),
-                None => c.uri.clone(),
-            };
-            let src = CameraSource::start(camera_source(c, &uri)?, SupervisorPolicy::default())?;
-            let rx = src.frames();
-            let pool_ref = pool.submitter();
-            let stop2 = stop.clone();
-            forwarders.push(
-                std::thread::Builder::new()
-                    .name(format!("fwd-{}", c.id))
-                    .spawn(move || {
-                        while !stop2.load(Ordering::Relaxed) {
-                            match rx.recv_timeout(Duration::from_millis(200)) {
-                                Ok(f) => {
-                                    pool_ref.submit(f);
-                                }
-                                Err(RecvTimeoutError::Timeout) => {}
-                                Err(RecvTimeoutError::Disconnected) => break,
-                            }
-                        }
-                    })?,
-            );
-            sources.push(src);
+        let submitter = pool.submitter();
+        let settings = cfg
+            .cameras
+            .iter()
+            .map(|c| camera_source(c, &with_camsim(&c.uri, camsim_base)))
+            .collect::<Result<Vec<_>>>()?;
+        let mut cameras = Vec::new();
+        for (c, st) in cfg.cameras.iter().zip(settings) {
+            cameras.push(start_camera(c, st, &submitter)?);
         }
 
         // Watchlists and the plate stage (only when some camera reads plates).
@@ -188,21 +213,66 @@ impl Pipeline {
         } else {
             None
         };
+        let history_path = cfg.node.data_dir.join("history.redb");
+        let history = History::open(
+            &history_path,
+            HistoryConfig {
+                snapshot_cap_bytes: cfg.node.snapshot_max_bytes,
+                ..Default::default()
+            },
+        )
+        .with_context(|| format!("opening the alert history {}", history_path.display()))?;
+        let shared = Arc::new(Shared {
+            config: Mutex::new(cfg.clone()),
+            cameras: Mutex::new(
+                cameras
+                    .iter()
+                    .map(|c| (c.cfg.id.clone(), c.source.status()))
+                    .collect(),
+            ),
+            latest: Mutex::default(),
+            analysed: Mutex::default(),
+            rules: Mutex::default(),
+            plates: Mutex::default(),
+            pool: pool.stats(),
+            model: manifest.name.clone(),
+            plate_counters: plate_stage.as_ref().map(PlateStage::counters),
+            sinks: deliveries.iter().map(Delivery::status).collect(),
+            outbox: outbox.clone(),
+            history: history.clone(),
+            alerts_tx: tokio::sync::broadcast::channel(256).0,
+            watchlists: watchlists.clone(),
+            started: Instant::now(),
+        });
         let mut engine = Analysis::new(
             cfg,
             watchlists.clone(),
             plate_stage.as_ref().and_then(PlateStage::submitter),
-        )?;
+        )?
+        .with_shared(shared.clone());
+        let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded::<AnalysisCmd>();
 
         // Analysis: tracking + plates + rules + outbox.
         let results = pool.results().clone();
         let plate_results = plate_stage.as_ref().map(|p| p.results().clone());
-        let (ob, stop3) = (outbox.clone(), stop.clone());
+        let (ob, stop3, sh) = (outbox.clone(), stop.clone(), shared.clone());
         let analysis = std::thread::Builder::new().name("analysis".into()).spawn(move || {
             let mut alerts = 0u64;
             let mut emit = |a: Alert| match ob.enqueue(&a) {
                 Ok(_) => {
                     alerts += 1;
+                    // The outbox holds the alert durably; history and live streams are views.
+                    if let Err(e) = sh.history.append(&a) {
+                        tracing::warn!(camera = %a.camera.id, error = %e, "alert not recorded in the history");
+                    }
+                    if let Ok(mut v) = serde_json::to_value(&a) {
+                        if let Some(o) = v.as_object_mut() {
+                            o.remove("snapshot");
+                            o.insert("has_snapshot".into(), serde_json::Value::Bool(a.snapshot.is_some()));
+                        }
+                        // No receiver is not an error: nobody is watching.
+                        let _ = sh.alerts_tx.send(Arc::new(v));
+                    }
                     on_alert(&a);
                 }
                 Err(e) => tracing::error!(camera = %a.camera.id, error = %e, "alert could not be stored in the outbox"),
@@ -229,6 +299,15 @@ impl Pipeline {
                     recv(prx) -> r => match r {
                         Ok(r) => engine.on_plate(r),
                         Err(_) => plate_rx = None,
+                    },
+                    recv(cmd_rx) -> c => match c {
+                        Ok(AnalysisCmd::Camera(c)) => {
+                            if let Err(e) = engine.set_camera(&c) {
+                                tracing::error!(camera = %c.id, error = %e, "camera analysis not reconfigured");
+                            }
+                        }
+                        Ok(AnalysisCmd::Remove(id)) => engine.remove_camera(&id),
+                        Err(_) => {}
                     },
                     default(Duration::from_millis(200)) => {
                         if stop3.load(Ordering::Relaxed) {
@@ -268,8 +347,11 @@ impl Pipeline {
         })?;
 
         Ok(Self {
-            sources,
-            forwarders,
+            cameras,
+            submitter,
+            camsim_base: camsim_base.map(str::to_string),
+            cmd_tx,
+            shared,
             pool: Some(pool),
             analysis: Some(analysis),
             stop,
@@ -282,20 +364,127 @@ impl Pipeline {
 
     /// Camera status snapshots, for progress output.
     pub fn camera_states(&self) -> Vec<vigil_ingest::StatusSnapshot> {
-        self.sources.iter().map(|s| s.status().snapshot()).collect()
+        self.cameras
+            .iter()
+            .map(|c| c.source.status().snapshot())
+            .collect()
+    }
+
+    /// Live state for the API and the metrics.
+    pub fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
+    /// Applies a new, already validated configuration: cameras are added, removed, restarted
+    /// (stream settings changed) or reconfigured (rules/plates changed) one by one, the rest
+    /// keeps running untouched; declared watchlist files are re-imported. Changes to `[node]`,
+    /// `[detector]`, `[plates]`, `[[sink]]` or the watchlist store need a restart: such a reload
+    /// is refused as a whole and nothing is applied.
+    pub fn reload(&mut self, new: &PipelineConfig) -> Result<ReloadReport> {
+        let old = lock(&self.shared.config).clone();
+        let mut needs_restart = Vec::new();
+        let sinks_json = |c: &PipelineConfig| serde_json::to_value(&c.sinks).ok();
+        if sinks_json(&old) != sinks_json(new) {
+            needs_restart.push("[[sink]]");
+        }
+        if old.node != new.node {
+            needs_restart.push("[node]");
+        }
+        if old.detector != new.detector {
+            needs_restart.push("[detector]");
+        }
+        if old.plates != new.plates {
+            needs_restart.push("[plates]");
+        }
+        if old.watchlists.dir != new.watchlists.dir || old.watchlists.matching != new.watchlists.matching {
+            needs_restart.push("[watchlists] dir/matching");
+        }
+        if !old.cameras.iter().any(|c| c.plates) && new.cameras.iter().any(|c| c.plates) {
+            needs_restart.push("the first plate camera (the plate stage starts with the daemon)");
+        }
+        if self.shared.watchlists.is_none() && !new.watchlists.lists.is_empty() {
+            needs_restart.push("the first [[watchlists.list]]");
+        }
+        anyhow::ensure!(
+            needs_restart.is_empty(),
+            "reload refused, nothing applied: changes to {} need a restart",
+            needs_restart.join(", ")
+        );
+
+        // Plan, resolving every new stream's settings before touching anything.
+        let mut report = ReloadReport::default();
+        let mut to_start = Vec::new();
+        let base = self.camsim_base.clone();
+        for c in &new.cameras {
+            let settings = || camera_source(c, &with_camsim(&c.uri, base.as_deref()));
+            match old.cameras.iter().find(|o| o.id == c.id) {
+                None => {
+                    to_start.push((c.clone(), settings()?));
+                    report.added.push(c.id.clone());
+                }
+                Some(o) if o.stream_differs(c) => {
+                    to_start.push((c.clone(), settings()?));
+                    report.restarted.push(c.id.clone());
+                }
+                Some(o) if o != c => report.reconfigured.push(c.id.clone()),
+                Some(_) => {}
+            }
+        }
+        for o in &old.cameras {
+            if !new.cameras.iter().any(|c| c.id == o.id) {
+                report.removed.push(o.id.clone());
+            }
+        }
+        // Re-import list files (a no-op for unchanged files); a bad file refuses the reload
+        // before any camera is touched. An import itself is atomic per list.
+        if let Some(live) = &self.shared.watchlists {
+            report.lists_reimported = sync_list_files(live, new)?;
+        }
+
+        // Apply.
+        for id in report.removed.iter().chain(&report.restarted) {
+            if let Some(i) = self.cameras.iter().position(|c| &c.cfg.id == id) {
+                stop_camera(self.cameras.remove(i));
+            }
+        }
+        for id in &report.removed {
+            let _ = self.cmd_tx.send(AnalysisCmd::Remove(id.clone()));
+        }
+        for (c, st) in to_start {
+            self.cameras.push(start_camera(&c, st, &self.submitter)?);
+            let _ = self.cmd_tx.send(AnalysisCmd::Camera(Box::new(c)));
+        }
+        for id in &report.reconfigured {
+            if let Some(c) = new.cameras.iter().find(|c| &c.id == id) {
+                if let Some(run) = self.cameras.iter_mut().find(|r| &r.cfg.id == id) {
+                    run.cfg = c.clone();
+                }
+                let _ = self.cmd_tx.send(AnalysisCmd::Camera(Box::new(c.clone())));
+            }
+        }
+        // Keep the file's camera order.
+        self.cameras.sort_by_key(|r| {
+            new.cameras
+                .iter()
+                .position(|c| c.id == r.cfg.id)
+                .unwrap_or(usize::MAX)
+        });
+        *lock(&self.shared.cameras) = self
+            .cameras
+            .iter()
+            .map(|c| (c.cfg.id.clone(), c.source.status()))
+            .collect();
+        *lock(&self.shared.config) = new.clone();
+        Ok(report)
     }
 
     /// Stops ingest, drains inference and analysis, lets the sinks deliver what is pending
     /// (up to `grace`), and shuts down.
     pub fn stop(mut self, grace: Duration) -> RunSummary {
-        let errs = vigil_ingest::stop_all(&mut self.sources, Duration::from_secs(5));
-        for e in errs {
-            tracing::warn!(error = %e, "camera did not stop cleanly");
+        for run in self.cameras.drain(..) {
+            stop_camera(run);
         }
         self.stop.store(true, Ordering::Relaxed);
-        for f in self.forwarders.drain(..) {
-            let _ = f.join();
-        }
         if let Some(p) = self.pool.take() {
             p.shutdown(Duration::from_secs(10));
         }
@@ -320,12 +509,59 @@ impl Pipeline {
     }
 }
 
-/// Opens the watchlist store and imports each declared list's file when it differs from the
-/// stored list. `None` when the pipeline declares no lists and has no plate camera.
-fn open_watchlists(cfg: &PipelineConfig) -> Result<Option<Arc<LiveWatchlists>>> {
-    if cfg.watchlists.lists.is_empty() && !cfg.cameras.iter().any(|c| c.plates) {
-        return Ok(None);
+/// A URI with the demo's `{camsim}` placeholder filled in.
+fn with_camsim(uri: &str, camsim_base: Option<&str>) -> String {
+    match camsim_base {
+        Some(base) => uri.replace("{camsim}", base),
+        None => uri.to_string(),
     }
+}
+
+/// Starts a camera's ingest and its forwarding thread (frames → pool; the pool drops the
+/// oldest per camera when full).
+fn start_camera(
+    c: &CameraConfig,
+    settings: vigil_ingest::SourceSettings,
+    submitter: &vigil_infer::Submitter,
+) -> Result<CameraRun> {
+    let source = CameraSource::start(settings, SupervisorPolicy::default())?;
+    let rx = source.frames();
+    let pool_ref = submitter.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let forwarder = std::thread::Builder::new()
+        .name(format!("fwd-{}", c.id))
+        .spawn(move || {
+            while !stop2.load(Ordering::Relaxed) {
+                match rx.recv_timeout(Duration::from_millis(200)) {
+                    Ok(f) => {
+                        pool_ref.submit(f);
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        })?;
+    Ok(CameraRun {
+        cfg: c.clone(),
+        source,
+        forwarder,
+        stop,
+    })
+}
+
+/// Stops a camera's ingest (bounded) and its forwarder.
+fn stop_camera(mut run: CameraRun) {
+    if let Err(e) = run.source.stop(Duration::from_secs(5)) {
+        tracing::warn!(camera = %run.cfg.id, error = %e, "camera did not stop cleanly");
+    }
+    run.stop.store(true, Ordering::Relaxed);
+    let _ = run.forwarder.join();
+}
+
+/// Opens the watchlist store and imports each declared list's file when it differs from the
+/// stored list. Every pipeline has a store (the API manages lists even where no rule uses them).
+fn open_watchlists(cfg: &PipelineConfig) -> Result<Option<Arc<LiveWatchlists>>> {
     let dir = cfg
         .watchlists
         .dir
@@ -337,6 +573,13 @@ fn open_watchlists(cfg: &PipelineConfig) -> Result<Option<Arc<LiveWatchlists>>> 
         cfg.watchlists.matching,
     )
     .with_context(|| format!("opening the watchlist store {}", dir.display()))?;
+    sync_list_files(&live, cfg)?;
+    Ok(Some(Arc::new(live)))
+}
+
+/// Imports each declared list's file when it differs from the stored list; true when any did.
+fn sync_list_files(live: &LiveWatchlists, cfg: &PipelineConfig) -> Result<bool> {
+    let mut changed = false;
     for d in &cfg.watchlists.lists {
         let (name, kind) = d
             .parsed()
@@ -359,7 +602,8 @@ fn open_watchlists(cfg: &PipelineConfig) -> Result<Option<Arc<LiveWatchlists>>> 
                 .replace(list, &ctx)
                 .with_context(|| format!("importing watchlist '{}' from {}", d.name, file.display()))?;
             tracing::info!(list = %d.name, entries = s.counts.after, file = %file.display(), "watchlist imported from the pipeline file");
+            changed = true;
         }
     }
-    Ok(Some(Arc::new(live)))
+    Ok(changed)
 }

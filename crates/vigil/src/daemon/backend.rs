@@ -1,0 +1,253 @@
+//! The HTTP API's view of a running pipeline ([`vigil_http::Backend`]).
+
+use crate::daemon::query_audit::QueryAudit;
+use crate::pipeline::shared::{Shared, lock};
+use crate::pipeline::{self, Pipeline, snapshot};
+use base64::Engine as _;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use vigil_alert::{CircuitState, HistoryQuery};
+use vigil_http::{
+    AlertQuery, ApiError, Backend, Caller, CameraCounters, CameraInfo, Readiness, ReadinessCheck,
+    ReloadOutcome,
+};
+use vigil_ingest::CameraState;
+use vigil_watchlist::LiveWatchlists;
+
+/// Largest camera snapshot served (the frame's own resolution; quality steps down to fit).
+const CAMERA_SNAPSHOT_MAX: usize = 2 * 1024 * 1024;
+
+/// The daemon's backend.
+pub struct DaemonBackend {
+    /// Live state.
+    pub shared: Arc<Shared>,
+    /// The pipeline, for reloads (`None` once stopping).
+    pub pipeline: Arc<Mutex<Option<Pipeline>>>,
+    /// The pipeline file, re-read on reload.
+    pub file: PathBuf,
+    /// The watchlists (every daemon has a store).
+    pub watchlists: Arc<LiveWatchlists>,
+    /// Append-only log of API queries.
+    pub audit: QueryAudit,
+}
+
+fn state_name(s: CameraState) -> &'static str {
+    match s {
+        CameraState::Connecting => "connecting",
+        CameraState::Streaming => "streaming",
+        CameraState::Backoff => "backoff",
+        CameraState::Failed => "failed",
+        CameraState::Stopped => "stopped",
+    }
+}
+
+/// An alert as the API shows it: the history's JSON without the snapshot bytes.
+fn public(mut alert: Value) -> Value {
+    if let Some(o) = alert.as_object_mut() {
+        let had = o.remove(vigil_alert::event::SNAPSHOT_KEY).is_some();
+        o.insert("has_snapshot".into(), Value::Bool(had));
+    }
+    alert
+}
+
+impl DaemonBackend {
+    /// Runs a reload of `self.file`; the outcome is logged either way.
+    pub fn reload_file(&self, who: &str) -> Result<pipeline::run::ReloadReport, String> {
+        let (cfg, _) = pipeline::load(&self.file)?;
+        let mut guard = lock(&self.pipeline);
+        let Some(p) = guard.as_mut() else {
+            return Err("the pipeline is stopping".into());
+        };
+        match p.reload(&cfg) {
+            Ok(r) => {
+                tracing::info!(by = who, added = ?r.added, removed = ?r.removed, restarted = ?r.restarted, reconfigured = ?r.reconfigured, lists_reimported = r.lists_reimported, "reload applied");
+                Ok(r)
+            }
+            Err(e) => {
+                tracing::warn!(by = who, error = %e, "reload refused; the running pipeline is unchanged");
+                Err(format!("{e:#}"))
+            }
+        }
+    }
+}
+
+impl Backend for DaemonBackend {
+    fn cameras(&self) -> Vec<CameraInfo> {
+        let cfg = lock(&self.shared.config).clone();
+        let analysed = lock(&self.shared.analysed).clone();
+        let uptime = self.shared.started.elapsed().as_secs_f64().max(1.0);
+        lock(&self.shared.cameras)
+            .iter()
+            .map(|(id, status)| {
+                let s = status.snapshot();
+                let c = cfg.cameras.iter().find(|c| &c.id == id);
+                let n = analysed.get(id).copied().unwrap_or(0);
+                CameraInfo {
+                    id: id.clone(),
+                    name: c.map(|c| c.name.clone()).unwrap_or_default(),
+                    location: c.map(|c| c.location.clone()).filter(|l| !l.is_empty()),
+                    state: state_name(s.state).into(),
+                    counters: CameraCounters {
+                        frames_in: s.frames_in,
+                        frames_analysed: n,
+                        frames_dropped: s.frames_dropped,
+                        reconnects: s.reconnects,
+                        decode_errors: s.decode_errors,
+                    },
+                    fps_analysed: n as f64 / uptime,
+                    // SourceError messages are redacted at the source (no credentials).
+                    last_error: s.last_error.map(|e| e.to_string()),
+                }
+            })
+            .collect()
+    }
+
+    fn camera_snapshot_jpeg(&self, id: &str) -> Result<Vec<u8>, ApiError> {
+        let known = lock(&self.shared.cameras).iter().any(|(c, _)| c == id);
+        if !known {
+            return Err(ApiError::not_found("no_such_camera", format!("no camera '{id}'")));
+        }
+        let frame = lock(&self.shared.latest).get(id).cloned();
+        let frame = frame.ok_or_else(|| {
+            ApiError::unavailable(
+                "no_frame_yet",
+                format!("camera '{id}' has not delivered a frame yet"),
+            )
+        })?;
+        snapshot::jpeg(&frame, CAMERA_SNAPSHOT_MAX)
+            .ok_or_else(|| ApiError::internal("snapshot_failed", "the frame could not be encoded"))
+    }
+
+    fn rules(&self) -> Value {
+        let cfg = lock(&self.shared.config).clone();
+        let cams: serde_json::Map<String, Value> = cfg
+            .cameras
+            .iter()
+            .map(|c| {
+                (
+                    c.id.clone(),
+                    serde_json::to_value(&c.rules).unwrap_or(Value::Null),
+                )
+            })
+            .collect();
+        serde_json::json!({ "cameras": cams })
+    }
+
+    fn alerts(&self, q: &AlertQuery) -> Result<Vec<Value>, ApiError> {
+        let hq = HistoryQuery {
+            camera: q.camera.clone(),
+            rule: q.rule.clone(),
+            since: q.since,
+            until: q.until,
+            limit: q.limit,
+            ..Default::default()
+        };
+        let rows = self
+            .shared
+            .history
+            .query(&hq)
+            .map_err(|e| ApiError::internal("history_failed", e.to_string()))?;
+        Ok(rows.into_iter().map(|r| public(r.alert)).collect())
+    }
+
+    fn alert(&self, id: &str) -> Result<Value, ApiError> {
+        match self.shared.history.get(id) {
+            Ok(Some(r)) => Ok(public(r.alert)),
+            Ok(None) => Err(ApiError::not_found(
+                "no_such_alert",
+                format!("no alert '{id}' in the history"),
+            )),
+            Err(e) => Err(ApiError::internal("history_failed", e.to_string())),
+        }
+    }
+
+    fn alert_snapshot_jpeg(&self, id: &str) -> Result<Vec<u8>, ApiError> {
+        let row = match self.shared.history.get(id) {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                return Err(ApiError::not_found(
+                    "no_such_alert",
+                    format!("no alert '{id}' in the history"),
+                ));
+            }
+            Err(e) => return Err(ApiError::internal("history_failed", e.to_string())),
+        };
+        let b64 = row.alert[vigil_alert::event::SNAPSHOT_KEY]
+            .as_str()
+            .ok_or_else(|| ApiError::not_found("no_snapshot", format!("alert '{id}' has no snapshot")))?;
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| ApiError::internal("snapshot_corrupt", e.to_string()))
+    }
+
+    fn subscribe_alerts(&self) -> tokio::sync::broadcast::Receiver<Arc<Value>> {
+        self.shared.alerts_tx.subscribe()
+    }
+
+    fn watchlists(&self) -> &LiveWatchlists {
+        &self.watchlists
+    }
+
+    fn reload(&self, caller: &Caller) -> Result<ReloadOutcome, ApiError> {
+        match self.reload_file(&caller.token) {
+            Ok(r) => Ok(ReloadOutcome {
+                applied: !r.is_empty(),
+                message: if r.is_empty() {
+                    "no changes".into()
+                } else {
+                    format!(
+                        "applied: {} added, {} removed, {} restarted, {} reconfigured{}",
+                        r.added.len(),
+                        r.removed.len(),
+                        r.restarted.len(),
+                        r.reconfigured.len(),
+                        if r.lists_reimported {
+                            ", watchlists re-imported"
+                        } else {
+                            ""
+                        }
+                    )
+                },
+                cameras_added: r.added,
+                cameras_removed: r.removed,
+                cameras_restarted: r.restarted.into_iter().chain(r.reconfigured).collect(),
+            }),
+            Err(e) => Err(ApiError::unprocessable("reload_refused", e)),
+        }
+    }
+
+    fn readiness(&self) -> Readiness {
+        let mut checks = vec![ReadinessCheck {
+            name: format!("model:{}", self.shared.model),
+            ok: true,
+            detail: "loaded".into(),
+        }];
+        for s in &self.shared.sinks {
+            let st = s.state();
+            checks.push(ReadinessCheck {
+                name: format!("sink:{}", s.name()),
+                ok: st != CircuitState::Down,
+                detail: format!("{st:?}").to_lowercase(),
+            });
+        }
+        Readiness {
+            ready: checks.iter().all(|c| c.ok),
+            checks,
+        }
+    }
+
+    fn metrics_text(&self) -> String {
+        crate::daemon::metrics::render(&self.shared)
+    }
+
+    fn audit_query(&self, caller: &Caller, what: &str) -> Result<(), ApiError> {
+        let source = caller
+            .peer
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "unknown".into());
+        self.audit
+            .append(&caller.token, &source, what)
+            .map_err(|e| ApiError::unavailable("audit_unavailable", e))
+    }
+}

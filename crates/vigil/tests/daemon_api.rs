@@ -1,0 +1,351 @@
+//! The daemon on real parts: `vigil camsim` serves vtest.avi, `vigil run` analyses it with the
+//! HTTP API on; the test talks to the API over HTTP: auth, cameras and their live snapshot,
+//! alerts from the history with their snapshot, the metrics scrape, the query audit log, and
+//! reloads (SIGHUP with a changed zone; a broken file refused while the old pipeline keeps
+//! running).
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "daemon-test-token-0123456789";
+
+/// Metric families the daemon must export.
+const FAMILIES: [&str; 20] = [
+    "vigil_camera_up",
+    "vigil_camera_state",
+    "vigil_camera_frames_in_total",
+    "vigil_camera_frames_analysed_total",
+    "vigil_camera_frames_dropped_total",
+    "vigil_camera_reconnects_total",
+    "vigil_camera_decode_errors_total",
+    "vigil_detector_frames_total",
+    "vigil_detector_inference_seconds",
+    "vigil_detector_queue_wait_seconds",
+    "vigil_detector_batches_total",
+    "vigil_rule_alerts_total",
+    "vigil_rule_suppressed_total",
+    "vigil_sink_published_total",
+    "vigil_sink_failed_total",
+    "vigil_sink_state",
+    "vigil_outbox_pending",
+    "vigil_sink_oldest_pending_seconds",
+    "vigil_process_resident_memory_bytes",
+    "vigil_process_threads",
+];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+struct Kill(Child);
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+fn call(method: &str, url: &str, token: Option<&str>) -> Reply {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into();
+    let mut b = ureq::http::Request::builder().method(method).uri(url);
+    if let Some(t) = token {
+        b = b.header("Authorization", format!("Bearer {t}"));
+    }
+    // Status 0 = no answer (not listening yet, or gone).
+    let Ok(resp) = agent.run(b.body(()).expect("request")) else {
+        return Reply {
+            status: 0,
+            body: Vec::new(),
+        };
+    };
+    let status = resp.status().as_u16();
+    let mut body = Vec::new();
+    resp.into_body()
+        .into_reader()
+        .read_to_end(&mut body)
+        .expect("body");
+    Reply { status, body }
+}
+
+fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+fn pipeline_text(data: &Path, url: &str, port: u16, rule_id: &str, zone: &str) -> String {
+    format!(
+        r#"
+[node]
+id = "api-test"
+data_dir = "{data}"
+
+[detector]
+intra_threads = 1
+
+[api]
+bind = "127.0.0.1:{port}"
+[[api.tokens]]
+name = "ops"
+secret_env = "VIGIL_TEST_API_TOKEN"
+
+[[camera]]
+id = "campus"
+name = "Campus"
+uri = "{url}"
+analysis_fps = 5
+
+[[camera.rules.zone]]
+id = "lawn"
+points = {zone}
+
+[[camera.rules.rule]]
+id = "{rule_id}"
+kind = "zone_intrusion"
+zone = "lawn"
+classes = ["person"]
+min_inside_s = 0.5
+
+[[sink]]
+name = "jsonl"
+[sink.sink.file]
+path = "{data}/alerts.jsonl"
+"#,
+        data = data.display()
+    )
+}
+
+/// Each sample line of the text format: `name{{labels}} value` with a parseable value.
+fn parse_exposition(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            names.push(rest.split_whitespace().next().expect("family name").to_string());
+            continue;
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        let (series, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("bad sample line: {line}"));
+        assert!(
+            value.parse::<f64>().is_ok() || value == "+Inf",
+            "bad value in: {line}"
+        );
+        let name_end = series.find('{').unwrap_or(series.len());
+        assert!(
+            series[..name_end]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            "bad metric name in: {line}"
+        );
+        if name_end < series.len() {
+            assert!(series.ends_with('}'), "unterminated labels in: {line}");
+        }
+    }
+    names
+}
+
+#[test]
+fn api_metrics_and_reload_on_a_running_daemon() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let video = vigil_testkit::testdata().join("vtest.avi");
+    let mut camsim = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["camsim", "--port", "0", "--fps", "10"])
+        .arg(format!("/campus={}", video.display()))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("camsim");
+    let out = camsim.stdout.take().expect("stdout");
+    let _camsim = Kill(camsim);
+    let mut line = String::new();
+    BufReader::new(out).read_line(&mut line).expect("camsim URL");
+    let url = line
+        .trim()
+        .strip_prefix("serving ")
+        .expect("serving line")
+        .to_string();
+
+    let port = free_port();
+    let file = dir.path().join("p.toml");
+    let big = "[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]";
+    std::fs::write(&file, pipeline_text(&data, &url, port, "everywhere", big)).expect("write");
+    let daemon = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .current_dir(root())
+        .env("VIGIL_TEST_API_TOKEN", TOKEN)
+        .args(["run", "--seconds", "90"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vigil run");
+    let pid = daemon.id();
+    let mut daemon = Kill(daemon);
+    let api = format!("http://127.0.0.1:{port}");
+
+    // Health without a token; everything else needs one.
+    wait_for("healthz", 30, || {
+        (call("GET", &format!("{api}/healthz"), None).status == 200).then_some(())
+    });
+    assert_eq!(call("GET", &format!("{api}/api/v1/cameras"), None).status, 401);
+    assert_eq!(
+        call(
+            "GET",
+            &format!("{api}/api/v1/cameras"),
+            Some("wrong-token-0123456789")
+        )
+        .status,
+        401
+    );
+    assert_eq!(call("GET", &format!("{api}/readyz"), None).status, 200);
+
+    // The camera streams and has a live snapshot.
+    wait_for("camera streaming", 60, || {
+        let cams = call("GET", &format!("{api}/api/v1/cameras"), Some(TOKEN)).json();
+        (cams[0]["state"] == "streaming" && cams[0]["counters"]["frames_analysed"].as_u64() > Some(0))
+            .then_some(())
+    });
+    let snap = call(
+        "GET",
+        &format!("{api}/api/v1/cameras/campus/snapshot.jpg"),
+        Some(TOKEN),
+    );
+    assert_eq!(snap.status, 200);
+    let img = image::load_from_memory(&snap.body).expect("camera snapshot is a JPEG");
+    assert_eq!((img.width(), img.height()), (768, 576));
+
+    // Alerts land in the history with their snapshot.
+    let alert = wait_for("an alert in the history", 60, || {
+        let list = call(
+            "GET",
+            &format!("{api}/api/v1/alerts?camera=campus&limit=5"),
+            Some(TOKEN),
+        )
+        .json();
+        list.as_array().and_then(|a| a.first().cloned())
+    });
+    assert_eq!(alert["rule"]["id"], "everywhere");
+    assert_eq!(alert["has_snapshot"], true);
+    assert!(
+        alert.get("snapshot_base64").is_none(),
+        "snapshot bytes are not inlined in listings"
+    );
+    let id = alert["id"].as_str().expect("id");
+    let one = call(
+        "GET",
+        &format!("{api}/api/v1/alerts/{id}/snapshot.jpg"),
+        Some(TOKEN),
+    );
+    assert_eq!(one.status, 200);
+    image::load_from_memory(&one.body).expect("alert snapshot is an image");
+
+    // Metrics: parseable text with the families listed in docs/operations.md.
+    let m = call("GET", &format!("{api}/metrics"), None);
+    assert_eq!(m.status, 200);
+    let text = String::from_utf8(m.body).expect("utf-8");
+    let names = parse_exposition(&text);
+    for f in FAMILIES {
+        assert!(
+            names.iter().any(|n| n == f),
+            "family {f} missing from the scrape:\n{text}"
+        );
+    }
+    assert!(text.contains("vigil_camera_up{camera=\"campus\"} 1"), "{text}");
+    assert!(!text.contains(TOKEN));
+
+    // Reload by SIGHUP: a new rule id on a smaller zone is live without restarting.
+    let small = "[[0.4, 0.4], [0.6, 0.4], [0.6, 0.6], [0.4, 0.6]]";
+    std::fs::write(&file, pipeline_text(&data, &url, port, "middle-only", small)).expect("rewrite");
+    let hup = Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .expect("kill -HUP");
+    assert!(hup.success());
+    wait_for("the reloaded rule", 30, || {
+        let rules = call("GET", &format!("{api}/api/v1/rules"), Some(TOKEN)).json();
+        (rules["cameras"]["campus"]["rule"][0]["id"] == "middle-only").then_some(())
+    });
+    let cams = call("GET", &format!("{api}/api/v1/cameras"), Some(TOKEN)).json();
+    assert_eq!(
+        cams[0]["counters"]["reconnects"], 0,
+        "a rules-only change does not restart the stream"
+    );
+
+    // A broken file is refused through the API and the running pipeline keeps its rules.
+    std::fs::write(&file, "[node]\nid = 3\n").expect("break");
+    let r = call("POST", &format!("{api}/api/v1/reload"), Some(TOKEN));
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    assert!(
+        String::from_utf8_lossy(&r.body).contains("p.toml:2"),
+        "error names file:line"
+    );
+    let rules = call("GET", &format!("{api}/api/v1/rules"), Some(TOKEN)).json();
+    assert_eq!(rules["cameras"]["campus"]["rule"][0]["id"], "middle-only");
+
+    // Queries of the alert history were audited under the token's name; the chain verifies.
+    let audit = data.join("api-audit.jsonl");
+    let log = std::fs::read_to_string(&audit).expect("audit log");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("\"who\":\"ops\"") && l.contains("/api/v1/alerts")),
+        "{log}"
+    );
+    assert!(!log.contains(TOKEN));
+    let v = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .arg("audit-verify")
+        .arg(&audit)
+        .output()
+        .expect("verify");
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+
+    // Graceful stop on SIGTERM, within bounds.
+    let stopped = Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill -TERM");
+    let status = wait_for("exit after SIGTERM", 40, || daemon.0.try_wait().ok().flatten());
+    assert!(status.success(), "exit status {status:?}");
+    assert!(stopped.elapsed() < Duration::from_secs(40));
+    let mut err = String::new();
+    if let Some(mut e) = daemon.0.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    assert!(!err.contains(TOKEN), "the token leaked into the log");
+    assert!(
+        err.contains("reload applied"),
+        "the SIGHUP reload is logged:\n{err}"
+    );
+}
