@@ -125,6 +125,10 @@ name = "Campus"
 uri = "{url}"
 analysis_fps = 5
 
+# Privacy: the top-left quarter is never shown or analysed.
+[[camera.privacy_mask]]
+points = [[0.0, 0.0], [0.5, 0.0], [0.5, 0.5], [0.0, 0.5]]
+
 [[camera.rules.zone]]
 id = "lawn"
 points = {zone}
@@ -175,6 +179,29 @@ fn parse_exposition(text: &str) -> Vec<String> {
         }
     }
     names
+}
+
+/// The masked quarter is black (JPEG noise aside) and the rest of the view is not.
+fn assert_masked(img: &image::DynamicImage) {
+    let rgb = img.to_rgb8();
+    let mean = |x0: u32, y0: u32, x1: u32, y1: u32| {
+        let mut sum = 0u64;
+        let mut n = 0u64;
+        for y in y0..y1 {
+            for x in x0..x1 {
+                sum += rgb.get_pixel(x, y).0.iter().map(|&v| u64::from(v)).sum::<u64>();
+                n += 3;
+            }
+        }
+        sum as f64 / n as f64
+    };
+    let inside = mean(8, 8, 376, 280);
+    let outside = mean(392, 296, 760, 568);
+    assert!(inside < 4.0, "masked area must be black, mean {inside}");
+    assert!(
+        outside > 40.0,
+        "the rest of the frame is not masked, mean {outside}"
+    );
 }
 
 #[test]
@@ -245,6 +272,7 @@ fn api_metrics_and_reload_on_a_running_daemon() {
     assert_eq!(snap.status, 200);
     let img = image::load_from_memory(&snap.body).expect("camera snapshot is a JPEG");
     assert_eq!((img.width(), img.height()), (768, 576));
+    assert_masked(&img);
 
     // Alerts land in the history with their snapshot.
     let alert = wait_for("an alert in the history", 60, || {
@@ -269,7 +297,16 @@ fn api_metrics_and_reload_on_a_running_daemon() {
         Some(TOKEN),
     );
     assert_eq!(one.status, 200);
-    image::load_from_memory(&one.body).expect("alert snapshot is an image");
+    let shot = image::load_from_memory(&one.body).expect("alert snapshot is an image");
+    assert_masked(&shot);
+    // No detection from inside the mask raised an alert.
+    let b = &alert["detection"]["box_px"];
+    let cx = (b["x1"].as_f64().expect("x1") + b["x2"].as_f64().expect("x2")) / 2.0;
+    let cy = (b["y1"].as_f64().expect("y1") + b["y2"].as_f64().expect("y2")) / 2.0;
+    assert!(
+        !(cx < 384.0 && cy < 288.0),
+        "alert from inside the privacy mask: {b}"
+    );
 
     // Metrics: parseable text with the families listed in docs/operations.md.
     let m = call("GET", &format!("{api}/metrics"), None);

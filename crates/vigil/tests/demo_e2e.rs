@@ -35,7 +35,7 @@ fn demo_pipeline_raises_one_intrusion_alert_per_person_track() {
 
     let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
         .current_dir(root())
-        .args(["demo", "--seconds", "25", "--pipeline"])
+        .args(["demo", "--seconds", "40", "--pipeline"])
         .arg(&pipeline)
         .output()
         .expect("run vigil demo");
@@ -72,7 +72,7 @@ fn demo_pipeline_raises_one_intrusion_alert_per_person_track() {
         .collect();
     assert!(
         campus.len() >= 3,
-        "expected several intrusions in 25 s of vtest, got {}:\n{stdout}",
+        "expected several intrusions in 40 s of vtest, got {}:\n{stdout}",
         campus.len()
     );
     let mut tracks = HashSet::new();

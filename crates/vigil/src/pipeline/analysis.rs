@@ -14,6 +14,7 @@ use crate::pipeline::config::PlateSource;
 use crate::pipeline::config::{CameraConfig, PipelineConfig};
 use crate::pipeline::plate_tracks::{FramePlates, PlateTracks, ReadPolicy, ReadyPlate};
 use crate::pipeline::plates::{PlateJob, PlateResult, PlateSubmitter};
+use crate::pipeline::privacy::{MaskConfig, Masks};
 use crate::pipeline::snapshot;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -37,6 +38,9 @@ struct CameraAnalysis {
     /// Plates voted since the last evaluation, with the frame for their snapshot.
     ready: Vec<ReadyPlate>,
     last_time: Option<FrameTime>,
+    mask_cfg: Vec<MaskConfig>,
+    /// Resolved on the first frame (pixel masks need the frame size).
+    masks: Option<Masks>,
 }
 
 /// How a plate camera finds its plates.
@@ -166,6 +170,31 @@ impl Analysis {
         let cam_id = frame.camera.as_str();
         let Some(cam) = self.cameras.get_mut(cam_id) else {
             return Vec::new();
+        };
+        let masks = cam.masks.get_or_insert_with(|| {
+            Masks::resolve(&cam.mask_cfg, frame.width, frame.height).unwrap_or_else(|e| {
+                // Never expose what a broken mask was meant to hide: mask the whole view.
+                tracing::error!(camera = %cam_id, error = %e, "privacy mask invalid for this stream; the whole frame is masked until it is fixed");
+                let all = MaskConfig {
+                    coords: vigil_rules::Coords::Normalized,
+                    points: vec![[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]],
+                };
+                Masks::resolve(&[all], frame.width, frame.height).unwrap_or_default()
+            })
+        });
+        // Everything below (tracks, plates, snapshots, the API's live view) sees the masked
+        // frame and no detection from inside a mask.
+        let (masked, kept);
+        let (frame, dets) = if masks.is_empty() {
+            (frame, dets)
+        } else {
+            masked = masks.apply(frame);
+            kept = dets
+                .iter()
+                .filter(|d| !masks.hides(d))
+                .cloned()
+                .collect::<Vec<_>>();
+            (&masked, kept.as_slice())
         };
         *self.counters.frames.entry(cam_id.to_string()).or_default() += 1;
         if let Some(sh) = &self.shared {
@@ -405,6 +434,8 @@ impl CameraAnalysis {
             plates,
             ready: Vec::new(),
             last_time: None,
+            mask_cfg: c.privacy_masks.clone(),
+            masks: None,
         }
     }
 }

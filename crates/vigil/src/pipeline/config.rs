@@ -119,6 +119,10 @@ pub struct CameraConfig {
     /// Zones, lines and rules of this camera.
     #[serde(default)]
     pub rules: RulesConfig,
+    /// Privacy masks (`[[camera.privacy_mask]]`): blacked out before anything is stored or
+    /// sent; detections inside are ignored.
+    #[serde(default, rename = "privacy_mask")]
+    pub privacy_masks: Vec<super::privacy::MaskConfig>,
 }
 
 impl CameraConfig {
@@ -227,6 +231,14 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Result<(), St
         let uri = c.uri.replace("{camsim}", "rtsp://127.0.0.1:1");
         if let Err(e) = vigil_ingest::CameraSourceConfig::new(&c.id, uri).validate() {
             errs.push(format!("{origin}:{pos} {e}"));
+        }
+        // Masks and zones in pixels need the frame size: checked against a nominal frame here
+        // and again on the stream's first frame.
+        if let Err(e) = super::privacy::Masks::resolve(&c.privacy_masks, 100_000, 100_000) {
+            errs.push(format!(
+                "{origin}:{pos} camera '{}': {e}\n  fix: at least 3 points, inside the frame, edges not crossing",
+                c.id
+            ));
         }
         // Zone geometry needs the frame size for pixel coordinates; check normalised zones now
         // against a nominal frame, and pixel zones again when the stream's size is known.

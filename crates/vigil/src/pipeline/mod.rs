@@ -11,6 +11,7 @@ pub mod config;
 pub mod plate_tracks;
 pub mod plates;
 pub mod plates_config;
+pub mod privacy;
 pub mod run;
 pub mod shared;
 pub mod snapshot;
