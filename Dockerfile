@@ -27,7 +27,7 @@ FROM debian:12 AS runtime
 COPY scripts/deps.sh /tmp/deps.sh
 RUN . /tmp/deps.sh && apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       $RUNTIME_PACKAGES ca-certificates curl && rm -rf /var/lib/apt/lists/*
-RUN useradd --system --home /var/lib/vigil --create-home vigil
+RUN useradd --system --uid 10001 --user-group --home /var/lib/vigil --create-home vigil
 COPY --from=build /src/target/release/vigil /usr/local/bin/vigil
 COPY --from=build /src/.cache/onnxruntime/libonnxruntime.so.* /usr/local/lib/
 RUN ln -s /usr/local/lib/libonnxruntime.so.1.32.0 /usr/local/lib/libonnxruntime.so && ldconfig
@@ -38,5 +38,7 @@ USER vigil
 WORKDIR /var/lib/vigil
 # The HTTP API with /healthz is not built yet; until then the health check is that the process
 # validates its pipeline file.
-HEALTHCHECK --interval=30s --timeout=5s CMD ["vigil", "check", "/etc/vigil/pipeline.toml"]
+# Liveness of the running daemon: the pipeline file must have an [api] table (default bind
+# 127.0.0.1:8480; /healthz needs no token).
+HEALTHCHECK --interval=30s --timeout=5s CMD ["curl", "-fsS", "http://127.0.0.1:8480/healthz"]
 ENTRYPOINT ["vigil", "run", "/etc/vigil/pipeline.toml"]
