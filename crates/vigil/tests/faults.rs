@@ -1,0 +1,201 @@
+//! Faults survived by the whole daemon, on real parts.
+//!
+//! `kill -9` with alerts pending: `vigil run` analyses vtest.avi from camsim and raises alerts
+//! while its NATS JetStream sink has no server to talk to (a private nats-server on a free port,
+//! not yet started), so every alert waits in the outbox. The process is killed with SIGKILL; a
+//! NATS server comes up; `vigil run` starts again on the same data directory: every alert of
+//! the first run reaches the JetStream stream, each exactly once (the alert id is the
+//! `Nats-Msg-Id`, so the broker drops a resend).
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const NATS_SERVER: &str = "/usr/sbin/nats-server";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+struct Kill(Child);
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn ids_in(jsonl: &Path) -> Vec<String> {
+    std::fs::read_to_string(jsonl)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["id"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn camsim(video: &Path) -> (Kill, String) {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["camsim", "--port", "0", "--fps", "10"])
+        .arg(format!("/campus={}", video.display()))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("camsim");
+    let out = c.stdout.take().expect("stdout");
+    let guard = Kill(c);
+    let mut line = String::new();
+    BufReader::new(out).read_line(&mut line).expect("camsim URL");
+    let url = line
+        .trim()
+        .strip_prefix("serving ")
+        .expect("serving line")
+        .to_string();
+    (guard, url)
+}
+
+fn vigil_run(file: &Path, seconds: u64) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .current_dir(root())
+        .args(["run", "--seconds", &seconds.to_string()])
+        .arg(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("vigil run")
+}
+
+#[test]
+fn kill_9_with_alerts_pending_then_restart_delivers_every_alert_once() {
+    assert!(
+        Path::new(NATS_SERVER).exists(),
+        "{NATS_SERVER} is needed (make setup installs it)"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let (_camsim, url) = camsim(&vigil_testkit::testdata().join("vtest.avi"));
+    let port = free_port();
+    let jsonl = d.join("alerts.jsonl");
+    let file = d.join("p.toml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"
+[node]
+id = "fault"
+data_dir = "{data}"
+
+[detector]
+intra_threads = 1
+
+[[camera]]
+id = "campus"
+uri = "{url}"
+analysis_fps = 5
+
+[[camera.rules.zone]]
+id = "all"
+points = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
+
+[[camera.rules.rule]]
+id = "anyone"
+kind = "zone_intrusion"
+zone = "all"
+classes = ["person"]
+min_inside_s = 0.2
+
+[[sink]]
+name = "jsonl"
+[sink.sink.file]
+path = "{jsonl}"
+
+[[sink]]
+name = "bus"
+[sink.retry]
+initial_backoff_ms = 100
+max_backoff_ms = 1000
+[sink.sink.nats]
+url = "nats://127.0.0.1:{port}"
+subject = "fault.{{camera}}.{{kind}}"
+[sink.sink.nats.stream]
+name = "VIGIL_FAULT"
+subjects = ["fault.>"]
+"#,
+            data = d.join("data").display(),
+            jsonl = jsonl.display(),
+        ),
+    )
+    .expect("write pipeline");
+
+    // Run 1: alerts pile up for the unreachable bus; then SIGKILL.
+    let mut first = Kill(vigil_run(&file, 300));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while ids_in(&jsonl).len() < 4 {
+        assert!(Instant::now() < deadline, "no alerts from the first run");
+        assert!(first.0.try_wait().expect("wait").is_none(), "vigil exited early");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    first.0.kill().expect("kill -9");
+    let _ = first.0.wait();
+    let before: HashSet<String> = ids_in(&jsonl).into_iter().collect();
+
+    // The broker comes up; run 2 on the same data directory.
+    let store = d.join("nats");
+    let nats = Kill(
+        Command::new(NATS_SERVER)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+            .arg(&store)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server"),
+    );
+    let mut second = Kill(vigil_run(&file, 25));
+    let status = second.0.wait().expect("second run");
+    assert!(status.success(), "second run failed: {status:?}");
+
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let in_stream: Vec<String> = rt.block_on(async {
+        let client = async_nats::connect(format!("nats://127.0.0.1:{port}"))
+            .await
+            .expect("connect");
+        let js = async_nats::jetstream::new(client);
+        let mut stream = js
+            .get_stream("VIGIL_FAULT")
+            .await
+            .expect("the sink created its stream");
+        let info = stream.info().await.expect("info").clone();
+        let mut ids = Vec::new();
+        for seq in info.state.first_sequence..=info.state.last_sequence {
+            let msg = stream.get_raw_message(seq).await.expect("message");
+            let ev: serde_json::Value = serde_json::from_slice(&msg.payload).expect("CloudEvent JSON");
+            ids.push(ev["id"].as_str().expect("id").to_string());
+        }
+        ids
+    });
+    drop(nats);
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for id in &in_stream {
+        *counts.entry(id).or_default() += 1;
+    }
+    let dupes: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(dupes.is_empty(), "duplicates at the consumer: {dupes:?}");
+    let missing: Vec<_> = before
+        .iter()
+        .filter(|id| !counts.contains_key(id.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} alerts raised before kill -9 never reached the bus: {missing:?}",
+        missing.len(),
+        before.len()
+    );
+}
