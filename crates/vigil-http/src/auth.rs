@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -60,6 +60,26 @@ impl Authenticator {
             return Ok(Caller::ANONYMOUS.to_owned());
         }
         let presented = bearer(headers).ok_or(Denied::Missing)?;
+        self.check_secret(presented)
+    }
+
+    /// Like [`Authenticator::check`], but a request without an `Authorization` header may
+    /// carry the token as `?access_token=` instead (for routes marked
+    /// [`crate::routes::Access::TokenOrQuery`]: browsers' `EventSource` cannot send headers).
+    /// The header wins when both are present.
+    pub(crate) fn check_with_query(
+        &self,
+        headers: &HeaderMap,
+        query: Option<&str>,
+    ) -> Result<String, Denied> {
+        if self.tokens.is_empty() || headers.contains_key(header::AUTHORIZATION) {
+            return self.check(headers);
+        }
+        let presented = query.and_then(query_token).ok_or(Denied::Missing)?;
+        self.check_secret(presented.as_bytes())
+    }
+
+    fn check_secret(&self, presented: &[u8]) -> Result<String, Denied> {
         let presented = digest(presented);
         let mut found = None;
         for (name, d) in &self.tokens {
@@ -86,6 +106,44 @@ fn bearer(headers: &HeaderMap) -> Option<&[u8]> {
     (!token.is_empty()).then_some(token)
 }
 
+/// The query parameter that may carry the token on [`crate::routes::Access::TokenOrQuery`]
+/// routes.
+pub(crate) const QUERY_TOKEN: &str = "access_token";
+
+/// The (percent-decoded) value of `access_token` in a query string, if non-empty.
+fn query_token(query: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == QUERY_TOKEN)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// `uri` without its `access_token` parameter, so that nothing after authentication (the
+/// query audit line, handlers, logs) ever sees the secret.
+fn without_query_token(uri: &Uri) -> Option<Uri> {
+    let query = uri.query()?;
+    // Untouched unless the token is there: re-encoding could change other parameters' spelling.
+    if !form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == QUERY_TOKEN) {
+        return None;
+    }
+    let kept: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k != QUERY_TOKEN)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut pq = uri.path().to_owned();
+    if !kept.is_empty() {
+        pq.push('?');
+        pq.push_str(
+            &form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(kept)
+                .finish(),
+        );
+    }
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(pq.parse().ok()?);
+    Uri::from_parts(parts).ok()
+}
+
 /// The peer from [`crate::serve`]'s listener, or from a plain `TcpListener` when the binary
 /// serves [`crate::router`] itself.
 fn peer_of(req: &Request) -> Option<SocketAddr> {
@@ -99,11 +157,31 @@ fn peer_of(req: &Request) -> Option<SocketAddr> {
 /// on the response, for the request log line).
 pub(crate) async fn require_token(
     State(auth): State<Arc<Authenticator>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let checked = auth.check(req.headers());
+    admit(checked, false, req, next).await
+}
+
+/// Middleware on [`crate::routes::Access::TokenOrQuery`] routes: as [`require_token`], but the
+/// token may also come as `?access_token=`, which is removed from the request before anything
+/// else sees it.
+pub(crate) async fn require_token_or_query(
+    State(auth): State<Arc<Authenticator>>,
     mut req: Request,
     next: Next,
 ) -> Response {
+    let checked = auth.check_with_query(req.headers(), req.uri().query());
+    if let Some(clean) = without_query_token(req.uri()) {
+        *req.uri_mut() = clean;
+    }
+    admit(checked, true, req, next).await
+}
+
+async fn admit(checked: Result<String, Denied>, query_ok: bool, mut req: Request, next: Next) -> Response {
     let peer = peer_of(&req);
-    match auth.check(req.headers()) {
+    match checked {
         Ok(token) => {
             let caller = Caller { token, peer };
             req.extensions_mut().insert(caller.clone());
@@ -115,6 +193,10 @@ pub(crate) async fn require_token(
             let path: String = req.uri().path().chars().take(200).collect();
             let peer = peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string());
             let (reason, message) = match why {
+                Denied::Missing if query_ok => (
+                    "missing bearer token",
+                    "this endpoint needs a token: send the header `Authorization: Bearer <token>` or add ?access_token=<token>",
+                ),
                 Denied::Missing => (
                     "missing bearer token",
                     "this endpoint needs a token: send the header `Authorization: Bearer <token>`",
@@ -204,6 +286,50 @@ mod tests {
         assert_eq!(auth.check(&headers("Bearer ")), Err(Denied::Missing));
         assert_eq!(auth.check(&HeaderMap::new()), Err(Denied::Missing));
         assert!(!format!("{auth:?}").contains("aaaa"));
+    }
+
+    #[test]
+    fn query_token_is_accepted_only_without_a_header_and_is_stripped() {
+        let auth = Authenticator::new(&[ApiToken {
+            name: "console".into(),
+            secret: Secret::new("c+d/e=f g"),
+        }]);
+        let none = HeaderMap::new();
+        assert_eq!(
+            auth.check_with_query(&none, Some("x=1&access_token=c%2Bd%2Fe%3Df%20g")),
+            Ok("console".into())
+        );
+        assert_eq!(
+            auth.check_with_query(&none, Some("access_token=nope")),
+            Err(Denied::Wrong)
+        );
+        assert_eq!(
+            auth.check_with_query(&none, Some("access_token=")),
+            Err(Denied::Missing)
+        );
+        assert_eq!(auth.check_with_query(&none, None), Err(Denied::Missing));
+        // A header is authoritative: a wrong header is not rescued by a right query token.
+        assert_eq!(
+            auth.check_with_query(&headers("Bearer wrong"), Some("access_token=c%2Bd%2Fe%3Df%20g")),
+            Err(Denied::Wrong)
+        );
+        // The plain check never looks at the query.
+        assert_eq!(auth.check(&none), Err(Denied::Missing));
+
+        let uri: Uri = "/api/v1/alerts/stream?access_token=s3cret&camera=gate-1"
+            .parse()
+            .expect("uri");
+        assert_eq!(
+            without_query_token(&uri).map(|u| u.to_string()).as_deref(),
+            Some("/api/v1/alerts/stream?camera=gate-1")
+        );
+        let uri: Uri = "/api/v1/alerts/stream?camera=a%20b".parse().expect("uri");
+        assert_eq!(without_query_token(&uri), None, "left as it is");
+        let uri: Uri = "/api/v1/alerts/stream?access_token=s3cret".parse().expect("uri");
+        assert_eq!(
+            without_query_token(&uri).map(|u| u.to_string()).as_deref(),
+            Some("/api/v1/alerts/stream")
+        );
     }
 
     #[test]

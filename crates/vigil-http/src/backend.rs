@@ -60,6 +60,36 @@ pub trait Backend: Send + Sync + 'static {
     /// and query string). Called *before* the query is answered; an error refuses the query,
     /// so nothing is disclosed that the audit log does not show.
     fn audit_query(&self, caller: &Caller, what: &str) -> Result<(), ApiError>;
+
+    /// Records that `caller` acknowledged alert `id` (with an optional free-text `note`) and
+    /// returns the alert as [`Backend::alert`] will show it from now on, with an `ack` object
+    /// (`{"by", "at", "note"}`) so other operators see who handled it. Acknowledging twice
+    /// keeps the first acknowledgement (`already_acknowledged`, 409) or replaces it, as the
+    /// daemon chooses. Errors: `alert_not_found` (404).
+    ///
+    /// The default answers `not_implemented` (501), so a backend without acknowledgements
+    /// still compiles and says so to the console.
+    fn ack_alert(&self, id: &str, caller: &Caller, note: Option<&str>) -> Result<Value, ApiError> {
+        let _ = (id, caller, note);
+        Err(ApiError::not_implemented("acknowledging alerts"))
+    }
+
+    /// Replaces every zone, line and rule of camera `camera` with `rules` (a `vigil_rules`
+    /// `RulesConfig` as JSON, the shape [`Backend::rules`] shows per camera), validated by the
+    /// same code as `vigil check` (`invalid_config`, 422, with the errors; nothing changes),
+    /// applied by reload and written back so that it survives a restart. Errors:
+    /// `camera_not_found` (404).
+    ///
+    /// The default answers `not_implemented` (501).
+    fn replace_camera_rules(
+        &self,
+        camera: &str,
+        rules: Value,
+        caller: &Caller,
+    ) -> Result<ReloadOutcome, ApiError> {
+        let _ = (camera, rules, caller);
+        Err(ApiError::not_implemented("editing rules through the API"))
+    }
 }
 
 /// Who is calling: the token's name (never its secret) and the peer address.

@@ -72,6 +72,16 @@ impl ApiError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
     }
 
+    /// 501: this daemon does not offer `what` (a [`crate::Backend`] method left at its
+    /// default).
+    pub fn not_implemented(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "not_implemented",
+            format!("{what} is not supported by this daemon; upgrade vigil"),
+        )
+    }
+
     /// The JSON body.
     pub fn body(&self) -> Value {
         let mut error = json!({ "code": self.code, "message": self.message });

@@ -7,8 +7,10 @@
 //!   hand-written OpenAPI 3.1 document served at `/api/v1/openapi.json`, in both directions.
 //! * **Synchronous backend.** Pipeline state lives on OS threads behind plain locks; handlers
 //!   reach it through `spawn_blocking`, so a slow call never stalls the runtime.
-//! * **Auth.** A bearer token on everything except `/healthz`, `/readyz` and (unless
-//!   `auth_metrics`) `/metrics`; secrets compared as SHA-256 digests in constant time; the
+//! * **Auth.** A bearer token on everything except `/healthz`, `/readyz`, the console's static
+//!   files and (unless `auth_metrics`) `/metrics`; the alert stream also takes the token as
+//!   `?access_token=` (browsers' `EventSource` cannot send headers), stripped before anything
+//!   logs or audits the request; secrets compared as SHA-256 digests in constant time; the
 //!   token's *name* is the caller in audit records; the secret is never logged or printed.
 //!   Without tokens the API only listens on loopback unless told `insecure`.
 //! * **Audit.** Queries of alert history and watchlists go through [`Backend::audit_query`]
@@ -19,6 +21,9 @@
 //!   (`max_connections`), silent connections closed after `idle_timeout_s`, alert streams
 //!   (`max_alert_streams`); see `listener.rs`. They apply through [`serve`]/[`serve_on`]; a
 //!   caller serving [`router`] itself gets the body limit only.
+//! * **Console** (issue 10): the operator console, plain HTML/CSS/JS embedded with
+//!   `include_bytes!`, is served by the same router under `/` and `/ui/...` (see `ui/mod.rs`);
+//!   its shell needs no token, every data request it makes does.
 //! * **Shutdown.** [`serve`] takes the shutdown signal as a future; on it, the alert streams
 //!   end, in-flight requests get [`SHUTDOWN_GRACE`] to finish, then the server returns.
 
@@ -29,6 +34,7 @@ pub mod error;
 mod handlers;
 mod listener;
 pub mod routes;
+mod ui;
 
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;

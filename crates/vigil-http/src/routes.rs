@@ -9,7 +9,7 @@ use axum::http::{Method, Uri};
 use axum::middleware;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
-use crate::auth::{Authenticator, log_request, require_token};
+use crate::auth::{Authenticator, log_request, require_token, require_token_or_query};
 use crate::config::ApiSettings;
 use crate::error::ApiError;
 use crate::handlers::{AppState, alerts, cameras, system, watchlists};
@@ -23,6 +23,11 @@ pub enum Access {
     Metrics,
     /// A bearer token.
     Token,
+    /// A bearer token, or the token as `?access_token=` when no `Authorization` header is sent:
+    /// only for the alert stream, because browsers' `EventSource` cannot set headers. The
+    /// parameter is removed from the request before the handler, the audit line or any log
+    /// sees it.
+    TokenOrQuery,
 }
 
 /// One route.
@@ -64,11 +69,13 @@ pub const ROUTES: &[Route] = &[
     route!(GET "/api/v1/cameras", Token, cameras::list),
     route!(GET "/api/v1/cameras/{id}", Token, cameras::get),
     route!(GET "/api/v1/cameras/{id}/snapshot.jpg", Token, cameras::snapshot),
+    route!(PUT "/api/v1/cameras/{id}/rules", Token, cameras::replace_rules),
     route!(GET "/api/v1/rules", Token, system::rules),
     route!(GET "/api/v1/alerts", Token, alerts::list),
-    route!(GET "/api/v1/alerts/stream", Token, alerts::stream),
+    route!(GET "/api/v1/alerts/stream", TokenOrQuery, alerts::stream),
     route!(GET "/api/v1/alerts/{id}", Token, alerts::get),
     route!(GET "/api/v1/alerts/{id}/snapshot.jpg", Token, alerts::snapshot),
+    route!(POST "/api/v1/alerts/{id}/ack", Token, alerts::ack),
     route!(GET "/api/v1/watchlists", Token, watchlists::list),
     route!(GET "/api/v1/watchlists/{name}", Token, watchlists::get),
     route!(PUT "/api/v1/watchlists/{name}", Token, watchlists::replace),
@@ -84,19 +91,22 @@ pub(crate) fn build(settings: &ApiSettings, state: AppState) -> Router {
     let mut open = Router::new();
     let mut protected = Router::new();
     for r in ROUTES {
-        let needs_token = match r.access {
-            Access::Public => false,
-            Access::Metrics => settings.auth_metrics,
-            Access::Token => true,
-        };
-        if needs_token {
-            protected = protected.route(r.path, (r.handler)());
-        } else {
-            open = open.route(r.path, (r.handler)());
+        match r.access {
+            Access::Public => open = open.route(r.path, (r.handler)()),
+            Access::Metrics if !settings.auth_metrics => open = open.route(r.path, (r.handler)()),
+            Access::Metrics | Access::Token => protected = protected.route(r.path, (r.handler)()),
+            // Its own check, so it goes with the open routes rather than under require_token.
+            Access::TokenOrQuery => {
+                let checked = (r.handler)().route_layer(middleware::from_fn_with_state(
+                    auth.clone(),
+                    require_token_or_query,
+                ));
+                open = open.route(r.path, checked);
+            }
         }
     }
     let protected = protected.route_layer(middleware::from_fn_with_state(auth, require_token));
-    open.merge(protected)
+    crate::ui::routes(open.merge(protected))
         .route_layer(middleware::from_fn(log_request))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -168,7 +178,8 @@ mod tests {
         for r in ROUTES {
             let op = &doc["paths"][r.path][r.method.to_lowercase()];
             let open = op["security"].as_array().is_some_and(Vec::is_empty);
-            assert_eq!(open, r.access != Access::Token, "{r:?}: security in openapi.json");
+            let needs = matches!(r.access, Access::Token | Access::TokenOrQuery);
+            assert_eq!(open, !needs, "{r:?}: security in openapi.json");
         }
     }
 }

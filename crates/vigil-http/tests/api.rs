@@ -72,12 +72,13 @@ fn cameras_rules_health_metrics_reload_and_openapi() {
     let r = get(&s.url("/api/v1/cameras/gate-1/snapshot.jpg"), T);
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("image/jpeg"));
+    assert_eq!(r.body, backend.frame_jpeg);
     assert_eq!(&r.body[..2], &[0xFF, 0xD8]);
     let r = get(&s.url("/api/v1/cameras/yard/snapshot.jpg"), T);
     assert_eq!((r.status, r.error_code().as_str()), (503, "no_frame"));
 
     let r = get(&s.url("/api/v1/rules"), T);
-    assert_eq!(r.json()[0]["id"], "intrusion");
+    assert_eq!(r.json()["cameras"]["yard"]["rule"][0]["id"], "intrusion");
 
     let r = get(&s.url("/healthz"), None);
     assert_eq!((r.status, r.json()), (200, json!({"status": "ok"})));

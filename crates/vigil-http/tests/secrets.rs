@@ -35,7 +35,8 @@ fn logs_and_errors_never_show_secrets_or_path_plates() {
     )
     .expect("first subscriber in this binary");
 
-    let s = Server::start(settings(), TestBackend::new());
+    let backend = TestBackend::new();
+    let s = Server::start(settings(), backend.clone());
     let near_miss = format!("{}X", &OPS_SECRET[..OPS_SECRET.len() - 1]);
     let mut bodies = Vec::new();
     for token in [Some(near_miss.as_str()), Some("short"), None] {
@@ -60,6 +61,27 @@ fn logs_and_errors_never_show_secrets_or_path_plates() {
         None,
     );
     assert_eq!(r.status, 200);
+    // The alert stream's query-string token (for EventSource), right and wrong.
+    let stream = s.url(&format!(
+        "/api/v1/alerts/stream?camera=gate-1&access_token={CONSOLE_SECRET}"
+    ));
+    let resp = agent().get(&stream).call().expect("stream");
+    assert_eq!(resp.status().as_u16(), 200);
+    drop(resp);
+    let r = get(
+        &s.url(&format!("/api/v1/alerts/stream?access_token={near_miss}")),
+        None,
+    );
+    assert_eq!(r.status, 401);
+    bodies.push(r.text());
+    let audited: Vec<String> = backend.queries().into_iter().map(|q| q.2).collect();
+    assert!(
+        audited
+            .iter()
+            .any(|w| w == "GET /api/v1/alerts/stream?camera=gate-1"),
+        "the stream is audited without its token: {audited:?}"
+    );
+    assert!(audited.iter().all(|w| !w.contains("access_token")), "{audited:?}");
     drop(s); // shutdown flushes the last lines
 
     let logs = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf-8 logs");

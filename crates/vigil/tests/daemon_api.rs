@@ -67,6 +67,10 @@ impl Reply {
 }
 
 fn call(method: &str, url: &str, token: Option<&str>) -> Reply {
+    send(method, url, token, None)
+}
+
+fn send(method: &str, url: &str, token: Option<&str>, json: Option<&serde_json::Value>) -> Reply {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(20)))
@@ -77,7 +81,15 @@ fn call(method: &str, url: &str, token: Option<&str>) -> Reply {
         b = b.header("Authorization", format!("Bearer {t}"));
     }
     // Status 0 = no answer (not listening yet, or gone).
-    let Ok(resp) = agent.run(b.body(()).expect("request")) else {
+    let sent = match json {
+        Some(v) => agent.run(
+            b.header("Content-Type", "application/json")
+                .body(v.to_string())
+                .expect("request"),
+        ),
+        None => agent.run(b.body(()).expect("request")),
+    };
+    let Ok(resp) = sent else {
         return Reply {
             status: 0,
             body: Vec::new(),
@@ -308,6 +320,25 @@ fn api_metrics_and_reload_on_a_running_daemon() {
         "alert from inside the privacy mask: {b}"
     );
 
+    // Acknowledgement: recorded once, visible on the alert.
+    let ack = send(
+        "POST",
+        &format!("{api}/api/v1/alerts/{id}/ack"),
+        Some(TOKEN),
+        Some(&serde_json::json!({"note": "seen"})),
+    );
+    assert_eq!(ack.status, 200, "{}", String::from_utf8_lossy(&ack.body));
+    let again = send(
+        "POST",
+        &format!("{api}/api/v1/alerts/{id}/ack"),
+        Some(TOKEN),
+        None,
+    );
+    assert_eq!(again.status, 409);
+    let got = call("GET", &format!("{api}/api/v1/alerts/{id}"), Some(TOKEN)).json();
+    assert_eq!(got["ack"]["by"], "ops");
+    assert_eq!(got["ack"]["note"], "seen");
+
     // Metrics: parseable text with the families listed in docs/operations.md.
     let m = call("GET", &format!("{api}/metrics"), None);
     assert_eq!(m.status, 200);
@@ -340,6 +371,48 @@ fn api_metrics_and_reload_on_a_running_daemon() {
         "a rules-only change does not restart the stream"
     );
 
+    // The zone editor's save: invalid rules are refused and nothing is written; valid ones are
+    // applied and kept in the overlay next to the pipeline file.
+    let overlay = dir.path().join("p.rules-overlay.toml");
+    let mut rules =
+        call("GET", &format!("{api}/api/v1/rules"), Some(TOKEN)).json()["cameras"]["campus"].clone();
+    rules["zone"][0]["points"] = serde_json::json!([[0.1, 0.1], [0.2, 0.2]]);
+    let bad = send(
+        "PUT",
+        &format!("{api}/api/v1/cameras/campus/rules"),
+        Some(TOKEN),
+        Some(&rules),
+    );
+    assert_eq!(bad.status, 422, "{}", String::from_utf8_lossy(&bad.body));
+    assert!(!overlay.exists(), "a refused edit writes nothing");
+    rules["zone"][0]["points"] = serde_json::json!([[0.1, 0.1], [0.9, 0.1], [0.9, 0.9]]);
+    rules["rule"][0]["id"] = serde_json::json!("edited-in-console");
+    let ok = send(
+        "PUT",
+        &format!("{api}/api/v1/cameras/campus/rules"),
+        Some(TOKEN),
+        Some(&rules),
+    );
+    assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
+    let live = call("GET", &format!("{api}/api/v1/rules"), Some(TOKEN)).json();
+    assert_eq!(live["cameras"]["campus"]["rule"][0]["id"], "edited-in-console");
+    let check = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .arg("check")
+        .arg(&file)
+        .output()
+        .expect("check");
+    assert!(
+        check.status.success(),
+        "the overlay keeps the file valid: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(
+        std::fs::read_to_string(&overlay)
+            .expect("overlay written")
+            .contains("edited-in-console")
+    );
+    std::fs::remove_file(&overlay).expect("remove overlay");
+
     // A broken file is refused through the API and the running pipeline keeps its rules.
     std::fs::write(&file, "[node]\nid = 3\n").expect("break");
     let r = call("POST", &format!("{api}/api/v1/reload"), Some(TOKEN));
@@ -349,7 +422,10 @@ fn api_metrics_and_reload_on_a_running_daemon() {
         "error names file:line"
     );
     let rules = call("GET", &format!("{api}/api/v1/rules"), Some(TOKEN)).json();
-    assert_eq!(rules["cameras"]["campus"]["rule"][0]["id"], "middle-only");
+    assert_eq!(
+        rules["cameras"]["campus"]["rule"][0]["id"], "edited-in-console",
+        "the running rules are untouched by the refused reload"
+    );
 
     // Queries of the alert history were audited under the token's name; the chain verifies.
     let audit = data.join("api-audit.jsonl");

@@ -199,3 +199,135 @@ subjects = ["fault.>"]
         before.len()
     );
 }
+
+fn camsim_on(video: &Path, port: u16) -> Kill {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["camsim", "--port", &port.to_string(), "--fps", "10"])
+        .arg(format!("/cam={}", video.display()))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("camsim");
+    let out = c.stdout.take().expect("stdout");
+    let guard = Kill(c);
+    let mut line = String::new();
+    BufReader::new(out).read_line(&mut line).expect("camsim URL");
+    assert!(line.contains(&format!(":{port}/cam")), "{line}");
+    guard
+}
+
+/// (state, frames analysed) per camera id.
+type CameraView = HashMap<String, (String, u64)>;
+
+/// (state, frames analysed) of each camera, from the API.
+fn cameras(api: &str) -> CameraView {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let Ok(mut resp) = agent.get(format!("{api}/api/v1/cameras")).call() else {
+        return HashMap::new();
+    };
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap_or_default().to_string(),
+                (
+                    c["state"].as_str().unwrap_or_default().to_string(),
+                    c["counters"]["frames_analysed"].as_u64().unwrap_or(0),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_camera_lost_for_10_s_recovers_and_the_other_is_unaffected() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let video = vigil_testkit::testdata().join("vtest.avi");
+    let (pa, pb, api_port) = (free_port(), free_port(), free_port());
+    let mut cam_a = camsim_on(&video, pa);
+    let _cam_b = camsim_on(&video, pb);
+    let file = d.join("p.toml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"
+[node]
+id = "lost"
+data_dir = "{data}"
+
+[detector]
+intra_threads = 1
+
+[api]
+bind = "127.0.0.1:{api_port}"
+
+[[camera]]
+id = "a"
+uri = "rtsp://127.0.0.1:{pa}/cam"
+analysis_fps = 3
+
+[[camera]]
+id = "b"
+uri = "rtsp://127.0.0.1:{pb}/cam"
+analysis_fps = 3
+"#,
+            data = d.join("data").display(),
+        ),
+    )
+    .expect("write");
+    let _vigil = Kill(vigil_run(&file, 120));
+    let api = format!("http://127.0.0.1:{api_port}");
+    let wait = |what: &str, secs: u64, f: &dyn Fn(&CameraView) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let c = cameras(&api);
+            if f(&c) {
+                return c;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}: {c:?}");
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    };
+    let both = |c: &CameraView| {
+        ["a", "b"]
+            .iter()
+            .all(|k| c.get(*k).is_some_and(|(s, n)| s == "streaming" && *n > 0))
+    };
+    wait("both cameras streaming", 60, &both);
+
+    // Camera a's server goes away for 10 s.
+    drop(cam_a.0.kill());
+    let _ = cam_a.0.wait();
+    let lost = wait("camera a to notice", 30, &|c| {
+        c.get("a").is_some_and(|(s, _)| s != "streaming")
+    });
+    let b_at_loss = lost["b"].1;
+    std::thread::sleep(Duration::from_secs(10));
+    let during = cameras(&api);
+    assert_ne!(
+        during["a"].0, "streaming",
+        "camera a cannot stream without its server"
+    );
+    assert_eq!(during["b"].0, "streaming", "camera b is unaffected");
+    assert!(
+        during["b"].1 >= b_at_loss + 10,
+        "camera b kept being analysed: {b_at_loss} → {}",
+        during["b"].1
+    );
+
+    // The server returns on the same address: camera a reconnects by itself.
+    let a_before = during["a"].1;
+    cam_a = camsim_on(&video, pa);
+    let back = wait("camera a to recover", 60, &|c| {
+        c.get("a")
+            .is_some_and(|(s, n)| s == "streaming" && *n > a_before + 5)
+    });
+    assert_eq!(back["b"].0, "streaming");
+    drop(cam_a);
+}

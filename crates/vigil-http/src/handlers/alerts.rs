@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
-use super::{ApiPath, ApiQuery, AppState, audited, jpeg, what};
+use super::{ApiBody, ApiPath, ApiQuery, AppState, audited, jpeg, what};
 use crate::backend::{AlertQuery, Caller};
 use crate::error::ApiError;
 
@@ -124,6 +124,49 @@ pub(crate) async fn snapshot(
     })
     .await
     .map(jpeg)
+}
+
+/// Longest acknowledgement note accepted, in characters.
+const MAX_NOTE_CHARS: usize = 2000;
+
+/// The body of `POST /api/v1/alerts/{id}/ack` (optional: an empty body is no note).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AckBody {
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// `POST /api/v1/alerts/{id}/ack`: records who acknowledged the alert; returns the alert with
+/// its `ack`. Audited like a read, because the answer shows the alert.
+pub(crate) async fn ack(
+    State(state): State<AppState>,
+    caller: Caller,
+    method: Method,
+    uri: Uri,
+    ApiPath(id): ApiPath<String>,
+    ApiBody(body): ApiBody,
+) -> Result<Json<Value>, ApiError> {
+    let parsed: AckBody = if body.iter().all(u8::is_ascii_whitespace) {
+        AckBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::from_json(&e))?
+    };
+    let note = parsed.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
+        return Err(ApiError::unprocessable(
+            "invalid_body",
+            format!("note is longer than {MAX_NOTE_CHARS} characters; shorten it"),
+        ));
+    }
+    let who = caller.clone();
+    audited(&state, caller, what(&method, &uri), move |b| {
+        let out = b.ack_alert(&id, &who, note.as_deref())?;
+        tracing::info!(alert = %id, who = %who.token, source = %who.source(), "alert acknowledged");
+        Ok(out)
+    })
+    .await
+    .map(Json)
 }
 
 /// Alerts as they are raised: `event: alert` with the alert JSON as data; `event: lagged` with

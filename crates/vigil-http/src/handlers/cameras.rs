@@ -1,11 +1,15 @@
-//! `GET /api/v1/cameras`, `/cameras/{id}`, `/cameras/{id}/snapshot.jpg`.
+//! `GET /api/v1/cameras`, `/cameras/{id}`, `/cameras/{id}/snapshot.jpg`, and
+//! `PUT /cameras/{id}/rules` (the zone editor's save).
 
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 
 use super::{ApiPath, AppState, jpeg};
-use crate::backend::{Caller, CameraInfo};
+use serde_json::Value;
+
+use super::ApiJson;
+use crate::backend::{Caller, CameraInfo, ReloadOutcome};
 use crate::error::ApiError;
 
 /// Every camera.
@@ -43,6 +47,37 @@ pub(crate) async fn snapshot(
         .blocking(move |b| b.camera_snapshot_jpeg(&id))
         .await
         .map(jpeg)
+}
+
+/// `PUT /api/v1/cameras/{id}/rules`: replaces the camera's zones, lines and rules with the body
+/// (its whole rules document). The daemon validates it like `vigil check` does; this layer
+/// only insists on a JSON object, so the error for a bad rule comes from one place.
+pub(crate) async fn replace_rules(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(rules): ApiJson<Value>,
+) -> Result<Json<ReloadOutcome>, ApiError> {
+    if !rules.is_object() {
+        return Err(ApiError::unprocessable(
+            "invalid_body",
+            "the body must be the camera's rules document, a JSON object with zone, line and rule arrays",
+        ));
+    }
+    state
+        .blocking(move |b| {
+            let out = b.replace_camera_rules(&id, rules, &caller)?;
+            tracing::info!(
+                camera = %id,
+                who = %caller.token,
+                source = %caller.source(),
+                applied = out.applied,
+                "camera rules replaced through the API"
+            );
+            Ok(out)
+        })
+        .await
+        .map(Json)
 }
 
 /// The 404 for an unknown camera id.

@@ -34,7 +34,96 @@ pub struct TestBackend {
     pub ready: AtomicBool,
     pub alert_calls: AtomicUsize,
     pub reloads: Mutex<Vec<String>>,
+    /// The latest frame of `gate-1`: a real JPEG, so a browser can decode it.
+    pub frame_jpeg: Vec<u8>,
+    /// Per camera, its rules document as the daemon serialises a `vigil_rules::RulesConfig`.
+    pub rules: Mutex<Value>,
+    /// Every accepted `PUT /cameras/{id}/rules`: (camera, document, token name).
+    pub rule_changes: Mutex<Vec<(String, Value, String)>>,
+    /// Alerts sent with [`TestBackend::publish`] (history + stream).
+    pub published: Mutex<Vec<Value>>,
+    /// Acknowledgements by alert id: `{"by", "at", "note"}`.
+    pub acks: Mutex<BTreeMap<String, Value>>,
+    /// When set, `replace_camera_rules` rejects every document with this error message.
+    pub reject_rules: Mutex<Option<String>>,
     _dir: tempfile::TempDir,
+}
+
+/// Width and height of the test camera's frame.
+pub const FRAME_SIZE: (u32, u32) = (320, 180);
+
+/// A small JPEG with a recognisable picture: a road, a lane marking and a "car".
+pub fn test_jpeg() -> Vec<u8> {
+    let (w, h) = FRAME_SIZE;
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        if (140..200).contains(&x) && (90..130).contains(&y) {
+            image::Rgb([200, 30, 30]) // the car
+        } else if y > h / 2 && x.abs_diff(w / 2) < 3 && (y / 10) % 2 == 0 {
+            image::Rgb([240, 240, 240]) // lane marking
+        } else if y > h / 3 {
+            image::Rgb([70, 70, 75]) // road
+        } else {
+            image::Rgb([120, (150 + y) as u8, 220]) // sky
+        }
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("encode jpeg");
+    out.into_inner()
+}
+
+/// The rules documents the test backend starts with: one normalised zone and one pixel line
+/// on `gate-1`, one zone on `yard`.
+pub fn initial_rules() -> Value {
+    json!({"cameras": {
+        "gate-1": {
+            "zone": [{"id": "lane", "coords": "normalized",
+                      "points": [[0.1, 0.5], [0.9, 0.5], [0.9, 0.95], [0.1, 0.95]]}],
+            "line": [{"id": "stop", "coords": "pixels", "a": [20, 150], "b": [300, 150]}],
+            "rule": [{"id": "lane-intrusion", "kind": "zone_intrusion", "zone": "lane", "classes": ["person"]},
+                     {"id": "stop-crossing", "kind": "line_crossing", "line": "stop", "direction": "any"}]
+        },
+        "yard": {
+            "timezone": "Europe/Paris",
+            "zone": [{"id": "fence", "points": [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]]}],
+            "rule": [{"id": "intrusion", "kind": "zone_intrusion", "zone": "fence"}]
+        }
+    }})
+}
+
+/// Errors a minimal validator finds in a camera's rules document (the daemon uses
+/// `vigil check`'s validator; this one checks enough for the console's tests).
+fn validate_rules(doc: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    let arr = |k: &str| doc[k].as_array().cloned().unwrap_or_default();
+    let ids = |k: &str| -> Vec<String> {
+        arr(k)
+            .iter()
+            .filter_map(|v| v["id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    for z in arr("zone") {
+        let n = z["points"].as_array().map_or(0, Vec::len);
+        if n < 3 {
+            errors.push(format!(
+                "zone {}: a polygon needs at least 3 points, got {n}",
+                z["id"]
+            ));
+        }
+    }
+    for r in arr("rule") {
+        if let Some(zone) = r["zone"].as_str()
+            && !ids("zone").iter().any(|z| z == zone)
+        {
+            errors.push(format!("rule {}: no zone {zone:?}", r["id"]));
+        }
+        if let Some(line) = r["line"].as_str()
+            && !ids("line").iter().any(|l| l == line)
+        {
+            errors.push(format!("rule {}: no line {line:?}", r["id"]));
+        }
+    }
+    errors
 }
 
 pub fn alert(id: &str, time: &str, camera: &str, rule: &str) -> Value {
@@ -89,6 +178,12 @@ impl TestBackend {
             ready: AtomicBool::new(true),
             alert_calls: AtomicUsize::new(0),
             reloads: Mutex::new(Vec::new()),
+            frame_jpeg: test_jpeg(),
+            rules: Mutex::new(initial_rules()),
+            rule_changes: Mutex::new(Vec::new()),
+            published: Mutex::new(Vec::new()),
+            acks: Mutex::new(BTreeMap::new()),
+            reject_rules: Mutex::new(None),
             _dir: dir,
         })
     }
@@ -97,10 +192,31 @@ impl TestBackend {
         self.queries.lock().expect("lock").clone()
     }
 
-    fn find_alert(&self, id: &str) -> Result<&Value, ApiError> {
+    /// Adds `alert` to the history and broadcasts it on the stream; the number of streams
+    /// that received it.
+    pub fn publish(&self, alert: Value) -> usize {
+        self.published.lock().expect("lock").push(alert.clone());
+        self.tx.send(Arc::new(alert)).unwrap_or(0)
+    }
+
+    /// The alert with its acknowledgement, if any.
+    fn with_ack(&self, mut a: Value) -> Value {
+        if let Some(ack) = a["id"]
+            .as_str()
+            .and_then(|id| self.acks.lock().expect("lock").get(id).cloned())
+        {
+            a["ack"] = ack;
+        }
+        a
+    }
+
+    fn find_alert(&self, id: &str) -> Result<Value, ApiError> {
+        let published = self.published.lock().expect("lock").clone();
         self.alerts
             .iter()
+            .chain(published.iter())
             .find(|a| a["id"] == id)
+            .map(|a| self.with_ack(a.clone()))
             .ok_or_else(|| ApiError::not_found("alert_not_found", format!("no alert {id:?}")))
     }
 }
@@ -112,7 +228,7 @@ impl Backend for TestBackend {
 
     fn camera_snapshot_jpeg(&self, id: &str) -> Result<Vec<u8>, ApiError> {
         match id {
-            "gate-1" => Ok(vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 0xFF, 0xD9]),
+            "gate-1" => Ok(self.frame_jpeg.clone()),
             "yard" => Err(ApiError::unavailable("no_frame", "camera yard has no frame yet")),
             _ => Err(ApiError::not_found(
                 "camera_not_found",
@@ -122,7 +238,7 @@ impl Backend for TestBackend {
     }
 
     fn rules(&self) -> Value {
-        json!([{"id": "intrusion", "kind": "zone", "camera": "yard"}])
+        self.rules.lock().expect("lock").clone()
     }
 
     fn alerts(&self, q: &AlertQuery) -> Result<Vec<Value>, ApiError> {
@@ -133,14 +249,16 @@ impl Backend for TestBackend {
                 .and_then(|t| t.parse::<jiff::Timestamp>().ok())
                 .expect("test alert time")
         };
+        let published = self.published.lock().expect("lock").clone();
         let mut out: Vec<Value> = self
             .alerts
             .iter()
+            .chain(published.iter())
+            .map(|a| self.with_ack(a.clone()))
             .filter(|a| q.camera.as_ref().is_none_or(|c| a["camera"]["id"] == c.as_str()))
             .filter(|a| q.rule.as_ref().is_none_or(|r| a["rule"]["id"] == r.as_str()))
             .filter(|a| q.since.is_none_or(|s| at(a) >= s))
             .filter(|a| q.until.is_none_or(|u| at(a) < u))
-            .cloned()
             .collect();
         out.sort_by_key(|a| std::cmp::Reverse(at(a)));
         // Deliberately ignores the limit: the API must enforce it.
@@ -148,12 +266,70 @@ impl Backend for TestBackend {
     }
 
     fn alert(&self, id: &str) -> Result<Value, ApiError> {
-        self.find_alert(id).cloned()
+        self.find_alert(id)
     }
 
     fn alert_snapshot_jpeg(&self, id: &str) -> Result<Vec<u8>, ApiError> {
         self.find_alert(id)?;
-        Ok(format!("jpeg-of-{id}").into_bytes())
+        if self.alerts.iter().any(|a| a["id"] == id) {
+            return Ok(format!("jpeg-of-{id}").into_bytes());
+        }
+        Ok(self.frame_jpeg.clone())
+    }
+
+    fn ack_alert(&self, id: &str, caller: &Caller, note: Option<&str>) -> Result<Value, ApiError> {
+        self.find_alert(id)?;
+        let mut acks = self.acks.lock().expect("lock");
+        if let Some(prev) = acks.get(id) {
+            return Err(ApiError::conflict(
+                "already_acknowledged",
+                format!("alert {id:?} was acknowledged by {} already", prev["by"]),
+            ));
+        }
+        let at = jiff::Timestamp::now().to_string();
+        acks.insert(id.to_owned(), json!({"by": caller.token, "at": at, "note": note}));
+        drop(acks);
+        self.find_alert(id)
+    }
+
+    fn replace_camera_rules(
+        &self,
+        camera: &str,
+        rules: Value,
+        caller: &Caller,
+    ) -> Result<ReloadOutcome, ApiError> {
+        if !self.cameras.iter().any(|c| c.id == camera) {
+            return Err(ApiError::not_found(
+                "camera_not_found",
+                format!("no camera {camera:?}"),
+            ));
+        }
+        let mut errors = validate_rules(&rules);
+        if let Some(e) = self.reject_rules.lock().expect("lock").clone() {
+            errors.push(e);
+        }
+        if !errors.is_empty() {
+            let detail = json!({"errors": errors.iter().map(|m| json!({"message": m})).collect::<Vec<_>>()});
+            return Err(ApiError::unprocessable(
+                "invalid_config",
+                format!(
+                    "the rules of camera {camera} are not valid: {}",
+                    errors.join("; ")
+                ),
+            )
+            .with_detail(detail));
+        }
+        self.rules.lock().expect("lock")["cameras"][camera] = rules.clone();
+        self.rule_changes
+            .lock()
+            .expect("lock")
+            .push((camera.to_owned(), rules, caller.token.clone()));
+        Ok(ReloadOutcome {
+            applied: true,
+            message: format!("rules of {camera} replaced"),
+            cameras_restarted: vec![camera.to_owned()],
+            ..ReloadOutcome::default()
+        })
     }
 
     fn subscribe_alerts(&self) -> broadcast::Receiver<Arc<Value>> {

@@ -105,6 +105,7 @@ pub fn run_pipeline(
         file: file.map(std::path::Path::to_path_buf).unwrap_or_default(),
         watchlists,
         audit: QueryAudit::open(&cfg.node.data_dir.join("api-audit.jsonl")).map_err(anyhow::Error::msg)?,
+        acks: crate::daemon::backend::Acks::open(cfg.node.data_dir.join("acks.jsonl")),
     });
     // The API runs on its own small runtime, so a slow client never shares threads with the
     // sinks' delivery loops.

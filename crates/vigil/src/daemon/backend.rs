@@ -30,6 +30,76 @@ pub struct DaemonBackend {
     pub watchlists: Arc<LiveWatchlists>,
     /// Append-only log of API queries.
     pub audit: QueryAudit,
+    /// Alert acknowledgements.
+    pub acks: Acks,
+}
+
+/// Acknowledgements by alert id, kept in memory and appended to `<data_dir>/acks.jsonl` (one
+/// fsync'd line each) so they survive a restart.
+pub struct Acks {
+    path: PathBuf,
+    by_id: Mutex<std::collections::HashMap<String, Value>>,
+}
+
+impl Acks {
+    /// Loads `path` (missing = none yet); unreadable lines are skipped with a warning.
+    pub fn open(path: PathBuf) -> Self {
+        let mut by_id = std::collections::HashMap::new();
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            for (i, line) in text.lines().enumerate() {
+                match serde_json::from_str::<Value>(line) {
+                    Ok(v) => {
+                        if let Some(id) = v["alert"].as_str() {
+                            by_id.insert(id.to_string(), v["ack"].clone());
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(file = %path.display(), line = i + 1, error = %e, "acknowledgement line skipped")
+                    }
+                }
+            }
+        }
+        Self {
+            path,
+            by_id: Mutex::new(by_id),
+        }
+    }
+
+    fn get(&self, id: &str) -> Option<Value> {
+        lock(&self.by_id).get(id).cloned()
+    }
+
+    fn add(&self, id: &str, ack: Value) -> Result<(), ApiError> {
+        use std::io::Write as _;
+        let mut m = lock(&self.by_id);
+        if m.contains_key(id) {
+            return Err(ApiError::conflict(
+                "already_acknowledged",
+                format!("alert '{id}' is already acknowledged"),
+            ));
+        }
+        let line = serde_json::json!({ "alert": id, "ack": ack }).to_string();
+        let res = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .and_then(|mut f| {
+                f.write_all(format!("{line}\n").as_bytes())
+                    .and_then(|()| f.sync_data())
+            });
+        res.map_err(|e| ApiError::unavailable("ack_not_stored", format!("{}: {e}", self.path.display())))?;
+        m.insert(id.to_string(), ack);
+        Ok(())
+    }
+
+    fn annotate(&self, mut alert: Value) -> Value {
+        if let Some(ack) = alert["id"].as_str().and_then(|id| self.get(id))
+            && let Some(o) = alert.as_object_mut()
+        {
+            o.insert("ack".into(), ack);
+        }
+        alert
+    }
 }
 
 fn state_name(s: CameraState) -> &'static str {
@@ -148,12 +218,15 @@ impl Backend for DaemonBackend {
             .history
             .query(&hq)
             .map_err(|e| ApiError::internal("history_failed", e.to_string()))?;
-        Ok(rows.into_iter().map(|r| public(r.alert)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| self.acks.annotate(public(r.alert)))
+            .collect())
     }
 
     fn alert(&self, id: &str) -> Result<Value, ApiError> {
         match self.shared.history.get(id) {
-            Ok(Some(r)) => Ok(public(r.alert)),
+            Ok(Some(r)) => Ok(self.acks.annotate(public(r.alert))),
             Ok(None) => Err(ApiError::not_found(
                 "no_such_alert",
                 format!("no alert '{id}' in the history"),
@@ -214,6 +287,75 @@ impl Backend for DaemonBackend {
                 cameras_restarted: r.restarted.into_iter().chain(r.reconfigured).collect(),
             }),
             Err(e) => Err(ApiError::unprocessable("reload_refused", e)),
+        }
+    }
+
+    fn ack_alert(&self, id: &str, caller: &Caller, note: Option<&str>) -> Result<Value, ApiError> {
+        let alert = self.alert(id)?;
+        let ack = serde_json::json!({
+            "by": caller.token,
+            "at": jiff::Timestamp::now().to_string(),
+            "note": note,
+        });
+        self.acks.add(id, ack)?;
+        tracing::info!(alert = id, by = %caller.token, "alert acknowledged");
+        Ok(self.acks.annotate(alert))
+    }
+
+    fn replace_camera_rules(
+        &self,
+        camera: &str,
+        rules: Value,
+        caller: &Caller,
+    ) -> Result<ReloadOutcome, ApiError> {
+        let current = lock(&self.shared.config).clone();
+        if !current.cameras.iter().any(|c| c.id == camera) {
+            return Err(ApiError::not_found(
+                "camera_not_found",
+                format!("no camera '{camera}'"),
+            ));
+        }
+        let rules: vigil_rules::RulesConfig = serde_json::from_value(rules).map_err(|e| {
+            ApiError::unprocessable("invalid_config", format!("camera '{camera}' rules: {e}"))
+        })?;
+        // The same checks as `vigil check`, on the whole configuration with this camera changed.
+        let mut candidate = current.clone();
+        if let Some(c) = candidate.cameras.iter_mut().find(|c| c.id == camera) {
+            c.rules = rules.clone();
+        }
+        if let Err(e) = pipeline::config::validate(&format!("camera '{camera}' rules"), "", &candidate) {
+            let errors: Vec<Value> = e
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("fix:"))
+                .map(|l| serde_json::json!({ "message": l }))
+                .collect();
+            return Err(ApiError::unprocessable("invalid_config", e)
+                .with_detail(serde_json::json!({ "errors": errors })));
+        }
+        if self.file.as_os_str().is_empty() {
+            return Err(ApiError::conflict(
+                "no_pipeline_file",
+                "this pipeline was not started from a file; nothing to write the rules to",
+            ));
+        }
+        // Persist first (so a restart keeps the edit), then apply through the normal reload;
+        // if the reload is refused, the overlay goes back to what it was.
+        let previous = pipeline::config::write_overlay(&self.file, camera, &rules)
+            .map_err(|e| ApiError::internal("overlay_not_written", e))?;
+        match self.reload_file(&caller.token) {
+            Ok(r) => Ok(ReloadOutcome {
+                applied: !r.is_empty(),
+                message: format!("rules of camera '{camera}' replaced by {}", caller.token),
+                cameras_added: r.added,
+                cameras_removed: r.removed,
+                cameras_restarted: r.restarted.into_iter().chain(r.reconfigured).collect(),
+            }),
+            Err(e) => {
+                if let Err(re) = pipeline::config::restore_overlay(&self.file, previous.as_deref()) {
+                    tracing::error!(error = %re, "rules overlay could not be restored");
+                }
+                Err(ApiError::unprocessable("invalid_config", e))
+            }
         }
     }
 

@@ -285,10 +285,88 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Result<(), St
 }
 
 /// Reads and parses a pipeline file.
+///
+/// When the rules overlay written by the console's zone editor exists next to the file
+/// ([`overlay_path`]), its rules replace those of the same cameras, and the result is validated
+/// again; errors in the overlay name the overlay file.
 pub fn load(path: &Path) -> Result<(PipelineConfig, String), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let cfg = parse(&path.display().to_string(), &text)?;
+    let mut cfg = parse(&path.display().to_string(), &text)?;
+    let ov_path = overlay_path(path);
+    if let Ok(ov_text) = std::fs::read_to_string(&ov_path) {
+        let origin = ov_path.display().to_string();
+        let ov: RulesOverlay = toml::from_str(&ov_text).map_err(|e| {
+            let at = e.span().map(|s| line_col(&ov_text, s.start));
+            match at {
+                Some((l, c)) => format!("{origin}:{l}:{c}: {}", e.message()),
+                None => format!("{origin}: {}", e.message()),
+            }
+        })?;
+        for (id, rules) in ov.camera {
+            let cam = cfg.cameras.iter_mut().find(|c| c.id == id).ok_or_else(|| {
+                format!(
+                    "{origin}: camera '{id}' is not in {}\n  fix: delete its table from the overlay",
+                    path.display()
+                )
+            })?;
+            cam.rules = rules;
+        }
+        validate(&origin, &ov_text, &cfg)?;
+    }
     Ok((cfg, text))
+}
+
+/// The console's rules overlay of a pipeline file: `site.toml` → `site.rules-overlay.toml`.
+pub fn overlay_path(path: &Path) -> std::path::PathBuf {
+    path.with_extension("rules-overlay.toml")
+}
+
+/// `[camera.<id>]` tables, each a camera's whole `[camera.rules]`.
+#[derive(Debug, Default, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesOverlay {
+    #[serde(default)]
+    camera: std::collections::BTreeMap<String, RulesConfig>,
+}
+
+/// Sets `camera`'s rules in the overlay of `path` (atomically: temp file, fsync, rename);
+/// returns the previous overlay text, if any, so a failed apply can put it back.
+pub fn write_overlay(path: &Path, camera: &str, rules: &RulesConfig) -> Result<Option<String>, String> {
+    let ov_path = overlay_path(path);
+    let old = std::fs::read_to_string(&ov_path).ok();
+    let mut ov: RulesOverlay = match &old {
+        Some(t) => toml::from_str(t).map_err(|e| format!("{}: {}", ov_path.display(), e.message()))?,
+        None => RulesOverlay::default(),
+    };
+    ov.camera.insert(camera.to_string(), rules.clone());
+    let body = toml::to_string(&ov).map_err(|e| format!("{}: {e}", ov_path.display()))?;
+    let text = format!(
+        "# Rules edited in the Vigil console; they replace the same cameras' [camera.rules] of\n# {}. Copy them there and delete this file to make them part of the pipeline file.\n\n{body}",
+        path.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    );
+    restore_overlay(path, Some(&text))?;
+    Ok(old)
+}
+
+/// Writes (or with `None` removes) the overlay text atomically.
+pub fn restore_overlay(path: &Path, text: Option<&str>) -> Result<(), String> {
+    use std::io::Write as _;
+    let ov_path = overlay_path(path);
+    let Some(text) = text else {
+        return match std::fs::remove_file(&ov_path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(format!("{}: {e}", ov_path.display())),
+            _ => Ok(()),
+        };
+    };
+    let tmp = ov_path.with_extension("toml.tmp");
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &ov_path)
+    };
+    write().map_err(|e| format!("{}: {e}", ov_path.display()))
 }
 
 #[cfg(test)]
