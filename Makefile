@@ -6,7 +6,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 VIGIL := $(TARGET_DIR)/debug/vigil
 DEMO_SECONDS ?= 60
 
-.PHONY: setup build test lint unit demo bench models media fmt clean-cache services
+.PHONY: setup build test lint unit demo bench models media fmt clean-cache services fuzz
 
 ## setup: install Debian packages, ONNX Runtime, models and test media (idempotent)
 setup:
@@ -18,11 +18,15 @@ media: setup
 build: setup
 	$(CARGO) build --workspace
 
-## lint: formatting and clippy with warnings as errors
+## lint: formatting, clippy with warnings as errors, and cargo deny (licences, bans, sources)
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(CARGO) clippy -p vigil-alert --features kafka --all-targets -- -D warnings
+	$(CARGO) clippy -p vigil-alert --features kafka,tls --all-targets -- -D warnings
+# Supply chain (deny.toml): licences, duplicate versions, sources. No network needed;
+# advisories need the RustSec database: `cargo deny check advisories` where there is network.
+	@$(CARGO) deny --version >/dev/null 2>&1 || { echo "[lint] cargo-deny is missing: run make setup"; exit 1; }
+	$(CARGO) deny check --hide-inclusion-graph licenses bans sources
 
 ## unit: the whole test suite (real models, real GStreamer, real brokers)
 unit: export ORT_DYLIB_PATH ?= $(CURDIR)/.cache/onnxruntime/libonnxruntime.so.1.32.0
@@ -50,3 +54,23 @@ bench: setup
 
 fmt:
 	$(CARGO) fmt --all
+
+## fuzz: every fuzz target for FUZZ_SECONDS each (nightly + cargo-fuzz; not part of `make test`).
+## Results go in docs/security.md; a crash leaves its input in fuzz/artifacts/<target>/.
+FUZZ_SECONDS ?= 90
+FUZZ_TARGETS ?= rules_config watchlist_csv watchlist_json plate_text ctc_decode api_config api_bodies
+fuzz:
+	@rustup run nightly rustc --version >/dev/null 2>&1 || { echo "[fuzz] needs the nightly toolchain: rustup toolchain install nightly"; exit 1; }
+	@$(CARGO) fuzz --version >/dev/null 2>&1 || $(CARGO) install --locked cargo-fuzz
+# Start from the workspace lock file so the fuzzed crates build with the same dependency versions.
+	@[ -f fuzz/Cargo.lock ] || cp Cargo.lock fuzz/Cargo.lock
+	cd fuzz && $(CARGO) +nightly fuzz build -a
+	@cd fuzz; rm -rf target/api_bodies-store; mkdir -p artifacts; failed=""; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p corpus/$$t seeds/$$t regressions/$$t; \
+	  echo "[fuzz] $$t: $(FUZZ_SECONDS) s (log: fuzz/artifacts/$$t.log)"; \
+	  $(CARGO) +nightly fuzz run -a $$t corpus/$$t seeds/$$t regressions/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
+	    >artifacts/$$t.log 2>&1 || { tail -n 30 artifacts/$$t.log; failed="$$failed $$t"; }; \
+	  grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|new_units_added)' artifacts/$$t.log | tr '\n' ' '; echo; \
+	done; \
+	if [ -n "$$failed" ]; then echo "[fuzz] crashed:$$failed (inputs in fuzz/artifacts/)"; exit 1; fi

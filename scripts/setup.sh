@@ -27,8 +27,15 @@ if ! command -v cargo >/dev/null 2>&1; then
   say "cargo not found: install Rust ≥ 1.92 with rustup (https://rustup.rs), then re-run"; exit 1
 fi
 if ! cargo nextest --version >/dev/null 2>&1; then
-  say "installing cargo-nextest from crates.io"
+  say "installing cargo-nextest (cargo install)"
   cargo install --locked cargo-nextest
+fi
+# cargo-deny checks licences, duplicate versions and sources in `make lint` (deny.toml).
+if ! cargo deny --version >/dev/null 2>&1; then
+  say "installing cargo-deny (cargo install)"
+  cargo install --locked cargo-deny
+else
+  say "cargo-deny: $(cargo deny --version)"
 fi
 
 # 3. ONNX Runtime shared library from the PyPI wheel --------------------------------------------
