@@ -20,6 +20,20 @@ pub struct NodeConfig {
     /// alert whose frame cannot fit goes without one. 0 = no snapshots. Default 262144.
     #[serde(default = "default_snapshot_max")]
     pub snapshot_max_bytes: usize,
+    /// Outbox soft limit in alerts: above it only `high`/`critical` alerts are accepted (hard
+    /// limit 1.25 ×: nothing accepted). Default 100000.
+    #[serde(default = "default_outbox_entries")]
+    pub outbox_max_entries: u64,
+    /// Outbox soft limit in bytes, same rule. Default 1 GiB.
+    #[serde(default = "default_outbox_bytes")]
+    pub outbox_max_bytes: u64,
+}
+
+fn default_outbox_entries() -> u64 {
+    100_000
+}
+fn default_outbox_bytes() -> u64 {
+    1 << 30
 }
 
 fn default_snapshot_max() -> usize {
@@ -263,6 +277,11 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Result<(), St
             .map_or(String::new(), |(l, c)| format!("{l}:{c}:"));
         errs.push(format!("{origin}:{pos} [api] {e}"));
     }
+    if cfg.node.outbox_max_entries < 100 || cfg.node.outbox_max_bytes < 1 << 20 {
+        errs.push(format!(
+            "{origin}: [node] outbox_max_entries must be ≥ 100 and outbox_max_bytes ≥ 1048576\n  fix: the outbox must hold at least an outage's worth of alerts"
+        ));
+    }
     if cfg.detector.workers == 0 || cfg.detector.intra_threads == 0 {
         errs.push(format!(
             "{origin}: [detector] workers and intra_threads must be ≥ 1"
@@ -418,6 +437,29 @@ zone = "lawn"
         assert!(e.contains("gopher") || e.contains("scheme"), "{e}");
         assert!(e.contains("roof"), "{e}");
         assert!(e.contains("analysis_fps"), "{e}");
+    }
+
+    #[test]
+    fn outbox_limits_are_read_and_checked() {
+        let c = parse(
+            "p.toml",
+            &GOOD.replace(
+                "data_dir = \"/tmp/x\"",
+                "data_dir = \"/tmp/x\"\noutbox_max_entries = 5000",
+            ),
+        )
+        .expect("valid");
+        assert_eq!(c.node.outbox_max_entries, 5000);
+        assert_eq!(c.node.outbox_max_bytes, 1 << 30);
+        let e = parse(
+            "p.toml",
+            &GOOD.replace(
+                "data_dir = \"/tmp/x\"",
+                "data_dir = \"/tmp/x\"\noutbox_max_entries = 5",
+            ),
+        )
+        .expect_err("too small");
+        assert!(e.contains("outbox_max_entries"), "{e}");
     }
 
     #[test]

@@ -129,6 +129,17 @@ impl Pipeline {
         if cfg.node.snapshot_max_bytes > 0 {
             ocfg.snapshot_cap_bytes = cfg.node.snapshot_max_bytes;
         }
+        ocfg.max_entries = cfg.node.outbox_max_entries;
+        ocfg.max_bytes = cfg.node.outbox_max_bytes;
+        // The hard limit leaves room for high-severity alerts above the soft one.
+        ocfg.hard_max_entries = cfg
+            .node
+            .outbox_max_entries
+            .saturating_add(cfg.node.outbox_max_entries / 4);
+        ocfg.hard_max_bytes = cfg
+            .node
+            .outbox_max_bytes
+            .saturating_add(cfg.node.outbox_max_bytes / 4);
         for s in &cfg.sinks {
             ocfg = ocfg.with_sink(s.name.clone(), s.route.clone());
         }
