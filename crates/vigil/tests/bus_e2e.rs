@@ -3,22 +3,11 @@
 //! consumers in the test must receive exactly the alerts the file received, as CloudEvents, in
 //! the same order.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-struct Kill(Child);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+mod common;
+use common::{camsim, root};
 
 fn require(addr: &str, what: &str) {
     assert!(
@@ -32,25 +21,6 @@ fn ids(events: &[serde_json::Value]) -> Vec<String> {
         .iter()
         .map(|e| e["id"].as_str().expect("id").to_string())
         .collect()
-}
-
-fn camsim(video: &Path) -> (Kill, String) {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["camsim", "--port", "0", "--fps", "10"])
-        .arg(format!("/campus={}", video.display()))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("camsim");
-    let out = c.stdout.take().expect("stdout");
-    let guard = Kill(c);
-    let mut line = String::new();
-    BufReader::new(out).read_line(&mut line).expect("camsim URL");
-    let url = line
-        .trim()
-        .strip_prefix("serving ")
-        .expect("serving line")
-        .to_string();
-    (guard, url)
 }
 
 #[test]
@@ -69,7 +39,7 @@ fn mqtt_and_amqp_carry_the_same_alerts_as_the_file() {
     let (topic_root, exchange) = (format!("vigile2e/{unique}"), format!("vigil.e2e.{unique}"));
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let (_camsim, url) = camsim(&vigil_testkit::testdata().join("vtest.avi"));
+    let (_camsim, url) = camsim("/campus", &vigil_testkit::testdata().join("vtest.avi"), 0);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
 
     // Consumers first, so nothing is missed.

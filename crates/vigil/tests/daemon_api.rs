@@ -4,10 +4,13 @@
 //! reloads (SIGHUP with a changed zone; a broken file refused while the old pipeline keeps
 //! running).
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{Kill, camsim, free_port, root};
 
 const TOKEN: &str = "daemon-test-token-0123456789";
 
@@ -34,25 +37,6 @@ const FAMILIES: [&str; 20] = [
     "vigil_process_resident_memory_bytes",
     "vigil_process_threads",
 ];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-struct Kill(Child);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
 
 struct Reply {
     status: u16,
@@ -221,21 +205,7 @@ fn api_metrics_and_reload_on_a_running_daemon() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let video = vigil_testkit::testdata().join("vtest.avi");
-    let mut camsim = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["camsim", "--port", "0", "--fps", "10"])
-        .arg(format!("/campus={}", video.display()))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("camsim");
-    let out = camsim.stdout.take().expect("stdout");
-    let _camsim = Kill(camsim);
-    let mut line = String::new();
-    BufReader::new(out).read_line(&mut line).expect("camsim URL");
-    let url = line
-        .trim()
-        .strip_prefix("serving ")
-        .expect("serving line")
-        .to_string();
+    let (_camsim, url) = camsim("/campus", &video, 0);
 
     let port = free_port();
     let file = dir.path().join("p.toml");

@@ -8,31 +8,14 @@
 //! `Nats-Msg-Id`, so the broker drops a resend).
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{Kill, camsim, free_port, root};
+
 const NATS_SERVER: &str = "/usr/sbin/nats-server";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-struct Kill(Child);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
 
 fn ids_in(jsonl: &Path) -> Vec<String> {
     std::fs::read_to_string(jsonl)
@@ -41,25 +24,6 @@ fn ids_in(jsonl: &Path) -> Vec<String> {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|v| v["id"].as_str().map(str::to_string))
         .collect()
-}
-
-fn camsim(video: &Path) -> (Kill, String) {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["camsim", "--port", "0", "--fps", "10"])
-        .arg(format!("/campus={}", video.display()))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("camsim");
-    let out = c.stdout.take().expect("stdout");
-    let guard = Kill(c);
-    let mut line = String::new();
-    BufReader::new(out).read_line(&mut line).expect("camsim URL");
-    let url = line
-        .trim()
-        .strip_prefix("serving ")
-        .expect("serving line")
-        .to_string();
-    (guard, url)
 }
 
 fn vigil_run(file: &Path, seconds: u64) -> Child {
@@ -81,7 +45,7 @@ fn kill_9_with_alerts_pending_then_restart_delivers_every_alert_once() {
     );
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let (_camsim, url) = camsim(&vigil_testkit::testdata().join("vtest.avi"));
+    let (_camsim, url) = camsim("/campus", &vigil_testkit::testdata().join("vtest.avi"), 0);
     let port = free_port();
     let jsonl = d.join("alerts.jsonl");
     let file = d.join("p.toml");
@@ -200,21 +164,6 @@ subjects = ["fault.>"]
     );
 }
 
-fn camsim_on(video: &Path, port: u16) -> Kill {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["camsim", "--port", &port.to_string(), "--fps", "10"])
-        .arg(format!("/cam={}", video.display()))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("camsim");
-    let out = c.stdout.take().expect("stdout");
-    let guard = Kill(c);
-    let mut line = String::new();
-    BufReader::new(out).read_line(&mut line).expect("camsim URL");
-    assert!(line.contains(&format!(":{port}/cam")), "{line}");
-    guard
-}
-
 /// (state, frames analysed) per camera id.
 type CameraView = HashMap<String, (String, u64)>;
 
@@ -250,8 +199,8 @@ fn a_camera_lost_for_10_s_recovers_and_the_other_is_unaffected() {
     let d = dir.path();
     let video = vigil_testkit::testdata().join("vtest.avi");
     let (pa, pb, api_port) = (free_port(), free_port(), free_port());
-    let mut cam_a = camsim_on(&video, pa);
-    let _cam_b = camsim_on(&video, pb);
+    let mut cam_a = camsim("/cam", &video, pa).0;
+    let _cam_b = camsim("/cam", &video, pb).0;
     let file = d.join("p.toml");
     std::fs::write(
         &file,
@@ -323,7 +272,7 @@ analysis_fps = 3
 
     // The server returns on the same address: camera a reconnects by itself.
     let a_before = during["a"].1;
-    cam_a = camsim_on(&video, pa);
+    cam_a = camsim("/cam", &video, pa).0;
     let back = wait("camera a to recover", 60, &|c| {
         c.get("a")
             .is_some_and(|(s, n)| s == "streaming" && *n > a_before + 5)

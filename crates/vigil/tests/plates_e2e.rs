@@ -8,17 +8,15 @@
 //! an OCR confusion (one `fuzzy` hit with its distance), an unrelated hotlist (no alert), an
 //! allowlist without the plate (one unknown-vehicle alert) and one with it (none).
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{camsim, root};
 
 /// The scene: a vehicle whose plate stays in view through the whole pan.
 const SCENE: &str = "hyperlpr_pip_test_db.jpg";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// The labelled `high` plate of `file` in the scenes' labels.csv.
 fn label_of(scenes: &Path, file: &str) -> String {
@@ -64,38 +62,6 @@ fn confused(plate: &str) -> String {
     out
 }
 
-struct Camsim(Child);
-
-impl Drop for Camsim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `vigil camsim` on a free port and returns it with the stream URL.
-fn camsim(image: &Path) -> (Camsim, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["camsim", "--port", "0", "--fps", "10"])
-        .arg(format!("/street={}", image.display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start vigil camsim");
-    let stdout = child.stdout.take().expect("stdout");
-    let guard = Camsim(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("camsim prints its URL");
-    let url = line
-        .trim()
-        .strip_prefix("serving ")
-        .unwrap_or_else(|| panic!("unexpected camsim output: {line}"))
-        .to_string();
-    (guard, url)
-}
-
 fn csv(plate: &str, list: &str, kind: &str) -> String {
     format!("plate,list,kind,priority\n{plate},{list},{kind},high\n")
 }
@@ -117,7 +83,7 @@ fn hotlist_and_allowlist_rules_fire_once_per_vehicle_pass() {
     ] {
         std::fs::write(d.join(format!("{name}.csv")), body).expect("write list");
     }
-    let (_camsim, url) = camsim(&scenes.join(SCENE));
+    let (_camsim, url) = camsim("/street", &scenes.join(SCENE), 0);
     let jsonl = d.join("alerts.jsonl");
     let pipeline = format!(
         r#"

@@ -1,5 +1,6 @@
 //! The HTTP API's view of a running pipeline ([`vigil_http::Backend`]).
 
+use crate::daemon::metrics::state_name;
 use crate::daemon::query_audit::QueryAudit;
 use crate::pipeline::shared::{Shared, lock};
 use crate::pipeline::{self, Pipeline, snapshot};
@@ -12,7 +13,6 @@ use vigil_http::{
     AlertQuery, ApiError, Backend, Caller, CameraCounters, CameraInfo, Readiness, ReadinessCheck,
     ReloadOutcome,
 };
-use vigil_ingest::CameraState;
 use vigil_watchlist::LiveWatchlists;
 
 /// Largest camera snapshot served (the frame's own resolution; quality steps down to fit).
@@ -99,16 +99,6 @@ impl Acks {
             o.insert("ack".into(), ack);
         }
         alert
-    }
-}
-
-fn state_name(s: CameraState) -> &'static str {
-    match s {
-        CameraState::Connecting => "connecting",
-        CameraState::Streaming => "streaming",
-        CameraState::Backoff => "backoff",
-        CameraState::Failed => "failed",
-        CameraState::Stopped => "stopped",
     }
 }
 

@@ -10,7 +10,8 @@ use prometheus::core::Collector;
 use prometheus::{Encoder, GaugeVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 use vigil_ingest::CameraState;
 
-fn state_name(s: CameraState) -> &'static str {
+/// The snake_case name of a camera state (metric label and API field).
+pub fn state_name(s: CameraState) -> &'static str {
     match s {
         CameraState::Connecting => "connecting",
         CameraState::Streaming => "streaming",
