@@ -213,18 +213,36 @@ impl Preprocessor {
         } else {
             [2, 1, 0]
         };
-        for (c, dst) in out.chunks_exact_mut(plane).enumerate() {
+        let rw = lb.resized_w as usize;
+        let (w, pad_x, pad_y) = (dst_w as usize, lb.pad_x as usize, lb.pad_y as usize);
+        let (p0, rest) = out.split_at_mut(plane);
+        let (p1, p2) = rest.split_at_mut(plane);
+        let mut planes = [p0, p1, p2];
+        // Padding first, only where the image does not go (the canvas is mostly image: filling
+        // it all and then overwriting would write the tensor twice).
+        for (c, dst) in planes.iter_mut().enumerate() {
             let pad = self.tables.value(c, self.pad_value);
-            dst.fill(pad);
-            let lut = &self.tables.lut[c];
-            let src_c = map[c];
-            let rw = lb.resized_w as usize;
-            for (y, row) in self.resized.chunks_exact(rw * 3).enumerate() {
-                let start = (y + lb.pad_y as usize) * dst_w as usize + lb.pad_x as usize;
-                let dst_row = &mut dst[start..start + rw];
-                for (d, px) in dst_row.iter_mut().zip(row.chunks_exact(3)) {
-                    *d = lut[px[src_c] as usize];
-                }
+            dst[..pad_y * w].fill(pad);
+            dst[(pad_y + lb.resized_h as usize) * w..].fill(pad);
+            for y in pad_y..pad_y + lb.resized_h as usize {
+                dst[y * w..y * w + pad_x].fill(pad);
+                dst[y * w + pad_x + rw..(y + 1) * w].fill(pad);
+            }
+        }
+        // Then one pass over the resized pixels, each channel through its table into its plane.
+        let [l0, l1, l2] = [&self.tables.lut[0], &self.tables.lut[1], &self.tables.lut[2]];
+        let [d0, d1, d2] = &mut planes;
+        for (y, row) in self.resized.chunks_exact(rw * 3).enumerate() {
+            let start = (y + pad_y) * w + pad_x;
+            let (r0, r1, r2) = (
+                &mut d0[start..start + rw],
+                &mut d1[start..start + rw],
+                &mut d2[start..start + rw],
+            );
+            for (((px, a), b), c) in row.chunks_exact(3).zip(r0).zip(r1).zip(r2) {
+                *a = l0[px[map[0]] as usize];
+                *b = l1[px[map[1]] as usize];
+                *c = l2[px[map[2]] as usize];
             }
         }
         Ok(lb)
@@ -322,6 +340,35 @@ mod tests {
             let corner = 127 * 128 + 127;
             if lb.resized_w < 127 || lb.resized_h < 127 {
                 prop_assert_eq!(out[corner], 114.0);
+            }
+        }
+    }
+
+    proptest! {
+        /// Every tensor value is written (the buffer is reused between frames: stale values
+        /// must not survive), and everything outside the placed image is the pad value.
+        #[test]
+        fn every_value_is_written_and_padding_is_exact(
+            w in 1u32..400, h in 1u32..400, center in any::<bool>(), byte in any::<u8>(),
+        ) {
+            let placement = if center { Placement::Center } else { Placement::TopLeft };
+            let spec = InputSpec { name: "x".into(), shape: vec![1, 3, 64, 96], color: ColorOrder::Bgr, scale: 1.0 / 255.0,
+                mean: [0.1, 0.2, 0.3], std: [0.5, 0.5, 0.5], pad_value: 114, letterbox: placement };
+            let img = vec![byte; (w * h * 3) as usize];
+            let mut pre = Preprocessor::new(&spec);
+            let mut out = vec![f32::NAN; 3 * 96 * 64];
+            let lb = pre.write_chw(Rgb8View { width: w, height: h, stride: (w * 3) as usize, color: ColorOrder::Rgb, data: &img }, 96, 64, &mut out).expect("ok");
+            let tables = NormTables::new(&spec);
+            for c in 0..3 {
+                for y in 0..64u32 {
+                    for x in 0..96u32 {
+                        let v = out[c * 96 * 64 + (y * 96 + x) as usize];
+                        let inside = x >= lb.pad_x && x < lb.pad_x + lb.resized_w && y >= lb.pad_y && y < lb.pad_y + lb.resized_h;
+                        // A uniform image resizes to the same byte everywhere.
+                        let want = tables.value(c, if inside { byte } else { 114 });
+                        prop_assert!((v - want).abs() < 1e-6, "c {} ({}, {}): {} vs {}", c, x, y, v, want);
+                    }
+                }
             }
         }
     }

@@ -41,6 +41,11 @@ pub struct TrackerConfig {
     /// use it for detectors that flip between similar classes (car/truck). Default false: a
     /// track only matches detections of its own class.
     pub class_agnostic: bool,
+    /// Third pass: a high detection still unmatched may resume a *lost* track whose last
+    /// observed box (not its Kalman prediction) it overlaps by `first_pass_min_iou`. At low
+    /// analysis rates a lost track's prediction drifts off a walker who slowed or stopped behind
+    /// an obstacle, and without this pass they come back under a new id. Default true.
+    pub recover_lost: bool,
 }
 
 impl Default for TrackerConfig {
@@ -55,6 +60,7 @@ impl Default for TrackerConfig {
             max_lost_frames: 30,
             path_len: 64,
             class_agnostic: false,
+            recover_lost: true,
         }
     }
 }

@@ -30,6 +30,7 @@
 mod assign;
 mod config;
 pub mod eval;
+pub mod fragments;
 mod kalman;
 mod tracker;
 

@@ -53,6 +53,8 @@ struct Entry {
     lost_frames: u32,
     path: VecDeque<PointPx>,
     det_index: Option<usize>,
+    /// The box of the last matched detection (what was observed, not predicted).
+    last_box: BoxPx,
 }
 
 /// Multi-object tracker for one camera (ByteTrack-style).
@@ -164,6 +166,18 @@ impl Tracker {
             &mut det_used,
         );
 
+        // Third pass: high detections still unmatched against lost tracks, by the last box
+        // each was *seen* at. The Kalman prediction of a track lost for a few frames carries on
+        // at the old velocity; a walker who slowed down or paused behind an obstacle is found
+        // where they were last seen, not where the prediction went.
+        if self.config.recover_lost {
+            let lost: Vec<usize> = (0..self.tracks.len())
+                .filter(|&t| !track_used[t] && self.tracks[t].state == TrackState::Lost)
+                .collect();
+            let free: Vec<usize> = high.iter().copied().filter(|&d| !det_used[d]).collect();
+            self.recover(&lost, &free, detections, frame, &mut track_used, &mut det_used);
+        }
+
         // Life cycle of the unmatched tracks.
         let mut removed = Vec::new();
         let max_lost = self.config.max_lost_frames;
@@ -268,6 +282,40 @@ impl Tracker {
         }
     }
 
+    /// The third pass: matches lost tracks by their last observed box and restarts their
+    /// motion model on the new observation (the drifted prediction and velocity are wrong).
+    fn recover(
+        &mut self,
+        track_ids: &[usize],
+        det_ids: &[usize],
+        detections: &[Detection],
+        frame: FrameStamp,
+        track_used: &mut [bool],
+        det_used: &mut [bool],
+    ) {
+        if track_ids.is_empty() || det_ids.is_empty() {
+            return;
+        }
+        let seen: Vec<BoxPx> = track_ids.iter().map(|&t| self.tracks[t].last_box).collect();
+        let det_boxes: Vec<BoxPx> = det_ids.iter().map(|&d| detections[d].bbox).collect();
+        let agnostic = self.config.class_agnostic;
+        let pairs = match_by_iou(&seen, &det_boxes, self.config.first_pass_min_iou, |t, d| {
+            agnostic || self.tracks[track_ids[t]].class == detections[det_ids[d]].class
+        });
+        for (t, d) in pairs {
+            let (t, d) = (track_ids[t], det_ids[d]);
+            if track_used[t] || det_used[d] {
+                continue;
+            }
+            if let Some(z) = measure(&detections[d].bbox) {
+                self.tracks[t].kf = KalmanBox::new(z);
+            }
+            track_used[t] = true;
+            det_used[d] = true;
+            self.apply_match(t, d, &detections[d], frame);
+        }
+    }
+
     /// Feeds a matched detection into a track.
     fn apply_match(&mut self, t: usize, d: usize, det: &Detection, frame: FrameStamp) {
         let confirm = self.config.frames_to_confirm;
@@ -284,6 +332,7 @@ impl Tracker {
         e.last_seen = frame;
         e.lost_frames = 0;
         e.det_index = Some(d);
+        e.last_box = det.bbox;
         e.state = match e.state {
             TrackState::Tentative if e.hits < confirm => TrackState::Tentative,
             _ => TrackState::Confirmed,
@@ -320,6 +369,7 @@ impl Tracker {
             lost_frames: 0,
             path,
             det_index: Some(d),
+            last_box: det.bbox,
         });
     }
 
@@ -381,6 +431,43 @@ mod tests {
 
     fn tracker(cfg: TrackerConfig) -> Tracker {
         Tracker::new(cfg).expect("valid config")
+    }
+
+    /// A narrow walker moving 12 px/frame stops behind an obstacle (hidden 3 frames) and
+    /// reappears where last seen: the prediction has run 36 px ahead, off the box entirely.
+    fn stop_behind_obstacle(recover_lost: bool) -> (TrackId, TrackId) {
+        let mut tr = tracker(TrackerConfig {
+            recover_lost,
+            ..Default::default()
+        });
+        let at = |x: f32| BoxPx::new(x, 100.0, x + 20.0, 160.0);
+        let mut first = None;
+        for f in 0..10u64 {
+            let u = tr.update(&[det(0, at(12.0 * f as f32 + 50.0), 0.9)], f * 200);
+            first = first.or(u.confirmed().next().map(|t| t.id));
+        }
+        for f in 10..13u64 {
+            tr.update(&[], f * 200);
+        }
+        let u = tr.update(&[det(0, at(12.0 * 9.0 + 50.0), 0.9)], 13 * 200);
+        let after = u
+            .tracks
+            .iter()
+            .find(|t| t.det_index.is_some())
+            .map(|t| t.id)
+            .expect("the detection is tracked");
+        (first.expect("confirmed before the stop"), after)
+    }
+
+    #[test]
+    fn a_lost_track_resumes_where_it_was_last_seen() {
+        let (before, after) = stop_behind_obstacle(true);
+        assert_eq!(before, after);
+        let (before, after) = stop_behind_obstacle(false);
+        assert_ne!(
+            before, after,
+            "without the third pass the prediction has drifted away"
+        );
     }
 
     #[test]
