@@ -6,7 +6,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 VIGIL := $(TARGET_DIR)/debug/vigil
 DEMO_SECONDS ?= 60
 
-.PHONY: setup build test lint unit demo bench models media fmt clean-cache services fuzz
+.PHONY: setup build test lint unit demo bench bench-soak models media fmt clean-cache services fuzz
 
 ## setup: install Debian packages, ONNX Runtime, models and test media (idempotent)
 setup:
@@ -39,6 +39,13 @@ unit:
 	else \
 	  $(CARGO) test --workspace --no-fail-fast; \
 	fi
+# MQTT over TLS needs the sinks' optional `tls` feature (NATS over TLS ran above): one more
+# build of vigil-alert and its TLS clients, then two tests against private TLS brokers.
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	  $(CARGO) nextest run -p vigil-alert --features tls --test tls; \
+	else \
+	  $(CARGO) test -p vigil-alert --features tls --test tls; \
+	fi
 
 ## test: set up if needed, then lint and run every test
 test: setup lint unit
@@ -51,6 +58,11 @@ demo: setup
 ## bench: criterion benchmarks of the hot path (results in BENCHMARKS.md)
 bench: setup
 	$(CARGO) bench -p vigil-benches
+
+## bench-soak: 8 simulated cameras × 5 analysis fps for 10 minutes (release build; BENCHMARKS.md)
+bench-soak: setup
+	$(CARGO) build --release -p vigil
+	target/release/vigil bench soak
 
 fmt:
 	$(CARGO) fmt --all

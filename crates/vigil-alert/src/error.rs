@@ -35,6 +35,19 @@ pub enum ConfigError {
         /// I/O error.
         source: std::io::Error,
     },
+    /// The `ca_file` of a TLS sink cannot be read or holds no usable CA certificate.
+    #[error(
+        "sink {sink:?}: ca_file {path}: {detail}; give a PEM file with the certificate of the CA that \
+         signed the broker's certificate"
+    )]
+    CaFile {
+        /// Sink name.
+        sink: String,
+        /// File path.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// A subject/topic/routing-key template is invalid.
     #[error("sink {sink:?}: {source}")]
     Template {

@@ -191,7 +191,10 @@ impl History {
     /// Opens (or creates) the history at `path`, e.g. `<data_dir>/history.redb`.
     pub fn open(path: impl AsRef<Path>, config: HistoryConfig) -> Result<Self, HistoryError> {
         let path = path.as_ref().to_path_buf();
-        let db = Database::create(&path).map_err(|e| open_error(&path, e))?;
+        let db = Database::builder()
+            .set_cache_size(crate::REDB_CACHE_BYTES)
+            .create(&path)
+            .map_err(|e| open_error(&path, e))?;
         let st = |e: redb::Error| storage(&path, e);
         let txn = db.begin_write().map_err(|e| st(e.into()))?;
         txn.open_table(INDEX).map_err(|e| st(e.into()))?;

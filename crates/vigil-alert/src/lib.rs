@@ -34,6 +34,12 @@
 //! deleted. Alerts pending for a sink removed from the config stay in the outbox until the sink
 //! returns or [`Outbox::forget_sink`] is called.
 
+/// Page cache of each redb file (outbox, history). redb's default is 1 GiB per database and it
+/// fills as the file grows: with snapshots in the history that made a daemon's RSS climb by
+/// gigabytes over hours (measured by `vigil bench soak`). Appends and reads of recent rows are
+/// what the hot path does; 32 MiB holds those, and older pages come from the OS page cache.
+pub const REDB_CACHE_BYTES: usize = 32 << 20;
+
 pub mod alert;
 pub mod delivery;
 pub mod error;
@@ -45,6 +51,7 @@ pub mod route;
 pub mod secret;
 pub mod sink;
 pub mod template;
+pub mod tls;
 
 pub use delivery::{CircuitState, Delivery, RetryConfig, SinkStatus};
 pub use error::{ConfigError, HistoryError, OutboxError, SinkError};

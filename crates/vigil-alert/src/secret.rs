@@ -33,7 +33,10 @@ impl fmt::Debug for Secret {
 
 /// Resolves an optional secret from `<what>_env` or `<what>_file` (at most one may be set).
 ///
-/// A file's trailing newline is trimmed (files written with `echo` have one).
+/// A file's trailing newline is trimmed (files written with `echo` have one). A file readable
+/// by group or others is used, with a warning naming the sink, the file and the `chmod` that
+/// fixes it ([`vigil_core::secret_file::warn_if_exposed`], shared with the API's token files);
+/// the value itself is never logged.
 pub fn resolve(
     sink: &str,
     what: &str,
@@ -53,13 +56,16 @@ pub fn resolve(
                     var: var.into(),
                 })
         }
-        (None, Some(path)) => std::fs::read_to_string(path)
-            .map(|v| Some(Secret(v.trim_end_matches(['\n', '\r']).to_owned())))
-            .map_err(|source| ConfigError::SecretFile {
-                sink: sink.into(),
-                path: PathBuf::from(path),
-                source,
-            }),
+        (None, Some(path)) => {
+            vigil_core::secret_file::warn_if_exposed(&format!("sink {sink:?}: {what}_file"), path);
+            std::fs::read_to_string(path)
+                .map(|v| Some(Secret(v.trim_end_matches(['\n', '\r']).to_owned())))
+                .map_err(|source| ConfigError::SecretFile {
+                    sink: sink.into(),
+                    path: PathBuf::from(path),
+                    source,
+                })
+        }
         (None, None) => Ok(None),
     }
 }

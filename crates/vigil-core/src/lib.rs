@@ -14,6 +14,8 @@ pub mod frame;
 pub mod geometry;
 pub mod model;
 pub mod plate;
+pub mod plate_text;
+pub mod secret_file;
 pub mod track;
 
 pub use detection::{ClassId, Detection};

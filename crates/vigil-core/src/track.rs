@@ -88,6 +88,13 @@ impl Track {
     pub fn is_confirmed_or_lost(&self) -> bool {
         matches!(self.state, TrackState::Confirmed | TrackState::Lost)
     }
+
+    /// True for a confirmed track matched to a detection in this frame: its box is an
+    /// observation, not a prediction. What zone and line rules must judge — a lost track's
+    /// predicted box drifts on at the old velocity and would "enter" zones nobody entered.
+    pub fn is_observed(&self) -> bool {
+        self.state == TrackState::Confirmed && self.det_index.is_some()
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@
 //! is usually one character away from the real one.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
@@ -21,6 +20,7 @@ use crate::backend::Caller;
 use crate::config::ApiToken;
 use crate::error::ApiError;
 use crate::listener::Peer;
+use crate::live::LiveTokens;
 
 /// The token digests a server accepts.
 pub(crate) struct Authenticator {
@@ -77,6 +77,11 @@ impl Authenticator {
         }
         let presented = query.and_then(query_token).ok_or(Denied::Missing)?;
         self.check_secret(presented.as_bytes())
+    }
+
+    /// Each token's name and secret digest, in configuration order.
+    pub(crate) fn entries(&self) -> &[(String, [u8; 32])] {
+        &self.tokens
     }
 
     fn check_secret(&self, presented: &[u8]) -> Result<String, Denied> {
@@ -155,12 +160,9 @@ fn peer_of(req: &Request) -> Option<SocketAddr> {
 
 /// Middleware on protected routes: authenticates, then hands the handler a [`Caller`] (also put
 /// on the response, for the request log line).
-pub(crate) async fn require_token(
-    State(auth): State<Arc<Authenticator>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let checked = auth.check(req.headers());
+pub(crate) async fn require_token(State(auth): State<LiveTokens>, req: Request, next: Next) -> Response {
+    // The set in force for this request; a reload that replaces it applies from the next one.
+    let checked = auth.current().check(req.headers());
     admit(checked, false, req, next).await
 }
 
@@ -168,11 +170,11 @@ pub(crate) async fn require_token(
 /// token may also come as `?access_token=`, which is removed from the request before anything
 /// else sees it.
 pub(crate) async fn require_token_or_query(
-    State(auth): State<Arc<Authenticator>>,
+    State(auth): State<LiveTokens>,
     mut req: Request,
     next: Next,
 ) -> Response {
-    let checked = auth.check_with_query(req.headers(), req.uri().query());
+    let checked = auth.current().check_with_query(req.headers(), req.uri().query());
     if let Some(clean) = without_query_token(req.uri()) {
         *req.uri_mut() = clean;
     }

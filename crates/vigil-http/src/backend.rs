@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 use vigil_watchlist::LiveWatchlists;
 
+use crate::detections::CameraDetections;
 use crate::error::ApiError;
 
 /// What the daemon exposes to the API. Every method may be called from several threads at
@@ -89,6 +90,19 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<ReloadOutcome, ApiError> {
         let _ = (camera, rules, caller);
         Err(ApiError::not_implemented("editing rules through the API"))
+    }
+
+    /// The tracks of camera `id`'s latest analysed frame, for the console to draw over the
+    /// frame (`GET /api/v1/cameras/{id}/detections`). Cheap: a copy of what the analysis
+    /// stage keeps, never a wait on it. The API bounds the answer
+    /// ([`CameraDetections::bounded`]). Privacy: a track's `plate` is set only when the plate
+    /// matched a watchlist. Errors: `camera_not_found` (404), `no_frame` (503) when nothing
+    /// was analysed yet.
+    ///
+    /// The default answers `not_implemented` (501); the console then draws zones only.
+    fn camera_detections(&self, id: &str) -> Result<CameraDetections, ApiError> {
+        let _ = id;
+        Err(ApiError::not_implemented("detection boxes"))
     }
 }
 
@@ -192,6 +206,31 @@ pub struct ReloadOutcome {
     pub cameras_removed: Vec<String>,
     /// Camera ids restarted with changed settings.
     pub cameras_restarted: Vec<String>,
+    /// What the reload did to the HTTP API itself; absent from backends that do not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<ApiReloadOutcome>,
+}
+
+/// What a reload did to the HTTP API (`[api]`): tokens change in place; a new `bind` moves the
+/// listener; other keys restart it on the same socket.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ApiReloadOutcome {
+    /// `unchanged`, `restarted` (same address, new limits), `moved` (new address), `started`
+    /// (`[api]` added), `stopped` (`[api]` removed), `kept` (the new address could not be
+    /// bound: the old listener still serves) or `off` (no `[api]` before or after).
+    pub listener: String,
+    /// The address served after the reload; absent when the API is off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<String>,
+    /// Token names accepted from now on that were not before.
+    pub tokens_added: Vec<String>,
+    /// Token names no longer accepted.
+    pub tokens_removed: Vec<String>,
+    /// Token names whose secret changed (the old secret is refused from now on).
+    pub tokens_rotated: Vec<String>,
+    /// Why part of the change was not applied (e.g. the new address is taken).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// The daemon's readiness: ready when every check passes.

@@ -14,6 +14,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::backend::Caller;
+use crate::live::LiveTokens;
+use crate::tls::ServerTls;
 
 /// Default listen address: loopback only.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8480";
@@ -60,6 +62,13 @@ pub struct ApiConfig {
     /// (slow or stalled clients, idle keep-alive). Default 60.
     #[serde(default = "default_idle_timeout_s")]
     pub idle_timeout_s: u64,
+    /// PEM file with the server certificate (then any intermediates). With `tls_key`, the API
+    /// serves HTTPS only. Default: none (plain HTTP).
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM file with the private key of `tls_cert`; should be mode 0600. Default: none.
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// One token as written: a name and where its secret is.
@@ -107,6 +116,8 @@ impl Default for ApiConfig {
             max_alert_streams: DEFAULT_MAX_ALERT_STREAMS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             idle_timeout_s: DEFAULT_IDLE_TIMEOUT_S,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -161,6 +172,12 @@ pub struct ApiSettings {
     pub idle_timeout: Duration,
     /// Things worth a warning at start-up (already logged by [`ApiConfig::resolve`]).
     pub warnings: Vec<String>,
+    /// HTTPS: certificate and key loaded. `None`: plain HTTP.
+    pub tls: Option<ServerTls>,
+    /// When set, requests are checked against this shared set instead of `tokens`, so that
+    /// [`LiveTokens::replace`] applies from the next request without restarting the server.
+    /// `None` (what [`ApiSettings::new`] and [`ApiConfig::resolve`] give): `tokens`, fixed.
+    pub live_tokens: Option<LiveTokens>,
 }
 
 impl ApiSettings {
@@ -175,6 +192,8 @@ impl ApiSettings {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             idle_timeout: Duration::from_secs(DEFAULT_IDLE_TIMEOUT_S),
             warnings: Vec::new(),
+            tls: None,
+            live_tokens: None,
         }
     }
 }
@@ -263,6 +282,36 @@ pub enum ConfigError {
         /// Its length (not its value).
         len: usize,
     },
+    /// Only one of `tls_cert` and `tls_key` is set.
+    #[error(
+        "api.{missing} is not set; HTTPS needs both api.tls_cert (certificate chain, PEM) and api.tls_key (its private key, PEM), or neither for plain HTTP"
+    )]
+    TlsHalf {
+        /// The key that is missing.
+        missing: &'static str,
+    },
+    /// A TLS file cannot be read or holds nothing usable.
+    #[error("api.{key} {path}: {detail}")]
+    TlsFile {
+        /// `tls_cert` or `tls_key`.
+        key: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (never the key material).
+        detail: String,
+    },
+    /// The certificate and key do not make a usable pair.
+    #[error(
+        "api.tls_cert {cert} and api.tls_key {key} cannot be used together: {detail}; check that the key is the certificate's and the certificate comes first in its file"
+    )]
+    TlsPair {
+        /// The certificate file.
+        cert: PathBuf,
+        /// The key file.
+        key: PathBuf,
+        /// What rustls reported.
+        detail: String,
+    },
 }
 
 impl ApiConfig {
@@ -270,6 +319,11 @@ impl ApiConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.tokens.is_empty() && !self.bind.ip().is_loopback() && !self.insecure {
             return Err(ConfigError::OpenNonLoopback { bind: self.bind });
+        }
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) => return Err(ConfigError::TlsHalf { missing: "tls_key" }),
+            (None, Some(_)) => return Err(ConfigError::TlsHalf { missing: "tls_cert" }),
+            _ => {}
         }
         if self.max_body_bytes == 0 {
             return Err(ConfigError::ZeroBodyLimit);
@@ -325,8 +379,8 @@ impl ApiConfig {
                     var: var.clone(),
                 })?,
                 (None, Some(path)) => {
-                    if let Some(w) = permission_warning(&t.name, path) {
-                        tracing::warn!(token = %t.name, path = %path.display(), "{w}");
+                    let what = format!("api token {:?}: secret_file", t.name);
+                    if let Some(w) = vigil_core::secret_file::warn_if_exposed(&what, path) {
                         warnings.push(w);
                     }
                     std::fs::read_to_string(path)
@@ -371,8 +425,13 @@ impl ApiConfig {
             tracing::warn!("{w}");
             warnings.push(w);
         }
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(ServerTls::load(cert, key, &mut warnings)?),
+            _ => None,
+        };
         Ok(ApiSettings {
             bind: self.bind,
+            tls,
             tokens,
             max_body_bytes: self.max_body_bytes,
             auth_metrics: self.auth_metrics,
@@ -380,6 +439,7 @@ impl ApiConfig {
             max_connections: self.max_connections,
             idle_timeout: Duration::from_secs(self.idle_timeout_s),
             warnings,
+            live_tokens: None,
         })
     }
 }
@@ -387,16 +447,8 @@ impl ApiConfig {
 /// A warning when `path` is readable by group or others (the secret could leak to other
 /// local users); `None` when private or when its mode cannot be read (the read reports that).
 pub fn permission_warning(token: &str, path: &Path) -> Option<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).ok()?.permissions().mode();
-    (mode & 0o077 != 0).then(|| {
-        format!(
-            "api token {token:?}: secret_file {} has mode {:o}, readable beyond its owner; run `chmod 600 {}`",
-            path.display(),
-            mode & 0o777,
-            path.display()
-        )
-    })
+    // One check for every secret file in Vigil (sink passwords, HMAC keys, TLS keys too).
+    vigil_core::secret_file::permission_warning(&format!("api token {token:?}: secret_file"), path)
 }
 
 #[cfg(test)]

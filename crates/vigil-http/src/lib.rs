@@ -21,6 +21,8 @@
 //!   (`max_connections`), silent connections closed after `idle_timeout_s`, alert streams
 //!   (`max_alert_streams`); see `listener.rs`. They apply through [`serve`]/[`serve_on`]; a
 //!   caller serving [`router`] itself gets the body limit only.
+//! * **HTTPS** (issue 11, optional): with `[api] tls_cert` / `tls_key` the port serves HTTPS
+//!   only (rustls); handshakes run concurrently and bounded, see `tls.rs` and [`ServerTls`].
 //! * **Console** (issue 10): the operator console, plain HTML/CSS/JS embedded with
 //!   `include_bytes!`, is served by the same router under `/` and `/ui/...` (see `ui/mod.rs`);
 //!   its shell needs no token, every data request it makes does.
@@ -30,10 +32,13 @@
 mod auth;
 pub mod backend;
 pub mod config;
+pub mod detections;
 pub mod error;
 mod handlers;
 mod listener;
+mod live;
 pub mod routes;
+mod tls;
 mod ui;
 
 use std::future::{Future, IntoFuture};
@@ -47,10 +52,14 @@ use tokio::sync::watch;
 pub use axum::Router;
 pub use axum::http::StatusCode;
 pub use backend::{
-    AlertQuery, Backend, Caller, CameraCounters, CameraInfo, Readiness, ReadinessCheck, ReloadOutcome,
+    AlertQuery, ApiReloadOutcome, Backend, Caller, CameraCounters, CameraInfo, Readiness, ReadinessCheck,
+    ReloadOutcome,
 };
 pub use config::{ApiConfig, ApiSettings, ApiToken, ConfigError, Secret, TokenConfig};
+pub use detections::{BoxNorm, CameraDetections, TrackBox};
 pub use error::ApiError;
+pub use live::{LiveTokens, TokenChanges};
+pub use tls::ServerTls;
 
 /// How long in-flight requests may run after the shutdown signal before the server returns.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -112,21 +121,27 @@ pub async fn serve_on(
             %addr,
             tokens = settings.tokens.len(),
             auth_metrics = settings.auth_metrics,
+            https = settings.tls.is_some(),
             "HTTP API listening"
         ),
         Err(e) => tracing::warn!(error = %e, "HTTP API listening (address unknown)"),
     }
     let mut stop = rx;
     let listener = listener::LimitedListener::new(listener, settings.max_connections, settings.idle_timeout);
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<listener::Peer>(),
-    )
-    .with_graceful_shutdown(async move {
+    let make_service = app.into_make_service_with_connect_info::<listener::Peer>();
+    let stopped = async move {
         // An error means the sender is gone, which only happens once we returned.
         let _ = stop.wait_for(|s| *s).await;
-    })
-    .into_future();
+    };
+    // With TLS the port speaks HTTPS only (see tls.rs); both arms are the same future type.
+    let server = match &settings.tls {
+        Some(tls) => axum::serve(tls::TlsListener::new(listener, tls), make_service)
+            .with_graceful_shutdown(stopped)
+            .into_future(),
+        None => axum::serve(listener, make_service)
+            .with_graceful_shutdown(stopped)
+            .into_future(),
+    };
     let mut server = std::pin::pin!(server);
     tokio::select! {
         r = &mut server => return r.map_err(HttpError::Serve),

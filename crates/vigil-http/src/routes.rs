@@ -1,18 +1,17 @@
 //! The route table: one entry per (method, path), used both to build the router and to check
 //! the hand-written OpenAPI document against it, so neither can drift from the other.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::middleware;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
-use crate::auth::{Authenticator, log_request, require_token, require_token_or_query};
+use crate::auth::{log_request, require_token, require_token_or_query};
 use crate::config::ApiSettings;
 use crate::error::ApiError;
 use crate::handlers::{AppState, alerts, cameras, system, watchlists};
+use crate::live::LiveTokens;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +68,7 @@ pub const ROUTES: &[Route] = &[
     route!(GET "/api/v1/cameras", Token, cameras::list),
     route!(GET "/api/v1/cameras/{id}", Token, cameras::get),
     route!(GET "/api/v1/cameras/{id}/snapshot.jpg", Token, cameras::snapshot),
+    route!(GET "/api/v1/cameras/{id}/detections", Token, cameras::detections),
     route!(PUT "/api/v1/cameras/{id}/rules", Token, cameras::replace_rules),
     route!(GET "/api/v1/rules", Token, system::rules),
     route!(GET "/api/v1/alerts", Token, alerts::list),
@@ -87,7 +87,11 @@ pub const ROUTES: &[Route] = &[
 
 /// Builds the router over `state` with the settings' tokens and limits.
 pub(crate) fn build(settings: &ApiSettings, state: AppState) -> Router {
-    let auth = Arc::new(Authenticator::new(&settings.tokens));
+    // Live when the embedder gave a handle (the daemon, so a reload can swap the tokens).
+    let auth = settings
+        .live_tokens
+        .clone()
+        .unwrap_or_else(|| LiveTokens::new(&settings.tokens));
     let mut open = Router::new();
     let mut protected = Router::new();
     for r in ROUTES {

@@ -8,14 +8,13 @@
 //! test fails saying so when they are missing.
 
 mod common;
-mod webdriver;
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use common::*;
 use serde_json::{Value, json};
-use webdriver::Browser;
+use vigil_testkit::webdriver::Browser;
 
 fn screenshot_dir() -> PathBuf {
     let dir = std::env::var_os("OUT").map_or_else(
@@ -97,6 +96,28 @@ fn operator_console_end_to_end() {
         "const c = document.querySelector('.tile[data-camera=\"gate-1\"] canvas');
          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
          for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true; return false",
+    );
+    // And the latest frame's tracks as labelled boxes: the person and the listed car, whose
+    // box is drawn in the vehicle colour where the API put it.
+    b.wait_js(
+        "the track boxes",
+        "const c = document.querySelector('.tile[data-camera=\"gate-1\"] canvas'); return !!c && c.dataset.boxes === '2'",
+    );
+    let edge = b.js(
+        "const c = document.querySelector('.tile[data-camera=\"gate-1\"] canvas');
+         const x = Math.round(c.width * 170 / 320), y = Math.round(c.height * 130 / 180);
+         return [...c.getContext('2d').getImageData(x, y - 1, 1, 3).data]",
+        json!([]),
+    );
+    let px: Vec<u64> = edge
+        .as_array()
+        .expect("pixels")
+        .iter()
+        .filter_map(Value::as_u64)
+        .collect();
+    assert!(
+        px.chunks(4).any(|p| p[0] > 200 && p[1] < 150 && p[3] > 200),
+        "the car's bottom edge is drawn in the vehicle colour: {px:?}"
     );
     shot("02-cameras");
 
@@ -303,6 +324,11 @@ fn operator_console_end_to_end() {
     b.wait_js(
         "the audit log",
         "return document.body.innerText.includes('replace_list')",
+    );
+    assert!(
+        b.draws_distinct_glyphs(".plate", '京', '沪'),
+        "Chinese plate text must render as glyphs, not boxes: install a CJK font \
+         (fonts-wqy-microhei, scripts/deps.sh BUILD_PACKAGES; `make setup`)"
     );
     shot("07-watchlists");
 

@@ -1,6 +1,7 @@
 //! The API additions the operator console needs, over real HTTP: the console's own files
 //! (no token, strict headers), the alert stream's `?access_token=`, acknowledging alerts,
-//! replacing a camera's rules, and the 501 a backend without those methods answers.
+//! replacing a camera's rules, the latest frame's tracks, and the 501 a backend without those
+//! methods answers.
 
 mod common;
 
@@ -9,7 +10,10 @@ use std::sync::Arc;
 use common::*;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
-use vigil_http::{AlertQuery, ApiError, Backend, Caller, CameraInfo, Readiness, ReloadOutcome};
+use vigil_http::{
+    AlertQuery, ApiError, Backend, BoxNorm, Caller, CameraDetections, CameraInfo, Readiness, ReloadOutcome,
+    TrackBox,
+};
 use vigil_watchlist::LiveWatchlists;
 
 const T: Option<&str> = Some(OPS_SECRET);
@@ -236,6 +240,93 @@ fn replacing_a_cameras_rules_is_validated_by_the_backend_and_reported() {
     assert_eq!(backend.rule_changes.lock().expect("lock").len(), 1);
 }
 
+#[test]
+fn the_latest_frames_tracks_are_served_normalised_bounded_and_behind_the_token() {
+    let backend = TestBackend::new();
+    let s = Server::start(settings(), backend.clone());
+    let url = s.url("/api/v1/cameras/gate-1/detections");
+    assert_eq!(get(&url, None).status, 401);
+    assert_eq!(get(&url, Some("wrong-token")).status, 401);
+
+    let r = get(&url, Some(CONSOLE_SECRET));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let v = r.json();
+    let (w, h) = FRAME_SIZE;
+    assert_eq!(
+        (
+            &v["camera"],
+            &v["frame_width_px"],
+            &v["frame_height_px"],
+            &v["frame_seq"]
+        ),
+        (&json!("gate-1"), &json!(w), &json!(h), &json!(41))
+    );
+    assert_eq!(v["time"], "2026-01-01T12:00:00Z");
+    // Most confident first; pixel boxes arrive as fractions of the frame.
+    let ids: Vec<u64> = v["tracks"]
+        .as_array()
+        .expect("tracks")
+        .iter()
+        .filter_map(|t| t["track_id"].as_u64())
+        .collect();
+    assert_eq!(ids, vec![9, 4]);
+    let car = &v["tracks"][0];
+    assert_eq!(
+        (car["label"].as_str(), car["plate"].as_str()),
+        (Some("car"), Some("京A12345"))
+    );
+    let b = &car["box_norm"];
+    let near = |k: &str, want: f64| (b[k].as_f64().expect(k) - want).abs() < 1e-6;
+    assert!(
+        near("x1", 140.0 / 320.0)
+            && near("y1", 0.5)
+            && near("x2", 200.0 / 320.0)
+            && near("y2", 130.0 / 180.0),
+        "{b}"
+    );
+    assert!(
+        v["tracks"][1].get("plate").is_none(),
+        "no plate key without a hit"
+    );
+
+    // However many tracks the backend hands over, the answer is bounded and says so.
+    {
+        let mut d = backend.detections.lock().expect("lock");
+        let one = d.tracks[1].clone();
+        d.tracks = (0..1000)
+            .map(|i| TrackBox {
+                track_id: i,
+                score: (i % 97) as f32 / 100.0,
+                ..one.clone()
+            })
+            .collect();
+        d.tracks.push(TrackBox {
+            track_id: 5000,
+            box_norm: BoxNorm {
+                x1: f32::NAN,
+                ..one.box_norm
+            },
+            ..one
+        });
+        d.tracks_total = 3;
+    }
+    let v = get(&url, T).json();
+    let tracks = v["tracks"].as_array().expect("tracks");
+    assert_eq!(tracks.len(), CameraDetections::MAX_TRACKS);
+    assert_eq!(v["tracks_total"], 1001);
+    assert!(
+        tracks.iter().all(|t| t["track_id"] != 5000),
+        "unusable box dropped"
+    );
+    assert!((tracks[0]["score"].as_f64().expect("score") - 0.96).abs() < 1e-6);
+
+    let r = get(&s.url("/api/v1/cameras/yard/detections"), T);
+    assert_eq!((r.status, r.error_code().as_str()), (503, "no_frame"));
+    let r = get(&s.url("/api/v1/cameras/nope/detections"), T);
+    assert_eq!((r.status, r.error_code().as_str()), (404, "camera_not_found"));
+}
+
 /// A backend that implements only the required methods (by delegating), so the new ones keep
 /// their defaults.
 struct Minimal(Arc<TestBackend>);
@@ -305,6 +396,14 @@ fn a_backend_without_the_new_methods_answers_501() {
         T,
         Some("application/json"),
         Some(b"{}"),
+    );
+    assert_eq!((r.status, r.error_code().as_str()), (501, "not_implemented"));
+    let r = request(
+        "GET",
+        &format!("{base}/api/v1/cameras/gate-1/detections"),
+        T,
+        None,
+        None,
     );
     assert_eq!((r.status, r.error_code().as_str()), (501, "not_implemented"));
     rt.shutdown_background();

@@ -1,8 +1,9 @@
-// Cameras: a grid of tiles (latest frame every ~2 s, zones and lines over it, state, analysed
-// fps, drops) and one camera's detail page. Frames are fetched one camera at a time per tick
-// and never twice at once, so a slow daemon is not buried under requests.
+// Cameras: a grid of tiles (latest frame every ~2 s, zones, lines and the latest tracks' boxes
+// over it, state, analysed fps, drops) and one camera's detail page. Frames are fetched one
+// camera at a time per tick and never twice at once, so a slow daemon is not buried under
+// requests; each frame's tracks are fetched with it.
 
-import { el, errorBox, get, loadImage, nav, seg } from './api.js';
+import { ApiError, el, errorBox, get, loadImage, nav, seg } from './api.js';
 import { cameraRules, drawOverlay, linesOf, rulesOf, zonesOf } from './overlay.js';
 
 export const REFRESH_MS = 2000;
@@ -14,12 +15,26 @@ export function frameView(cameraId, getRules) {
   const none = el('div.none', 'no frame yet');
   const box = el('div.frame', img, canvas, none);
   let busy = false;
-  const redraw = () => drawOverlay(canvas, getRules(), [img.naturalWidth, img.naturalHeight]);
+  let tracks = null; // the latest frame's tracks, null when none are known
+  let noTracks = false; // the daemon has no detection view (501): stop asking
+  const redraw = () => drawOverlay(canvas, getRules(), [img.naturalWidth, img.naturalHeight], null, null, tracks);
+  async function loadTracks() {
+    if (noTracks) return null;
+    try {
+      return (await get(`/api/v1/cameras/${seg(cameraId)}/detections`)).tracks || [];
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 501) noTracks = true;
+      if (e instanceof ApiError && e.status === 401) throw e;
+      return null;
+    }
+  }
   box.refresh = async () => {
     if (busy) return;
     busy = true;
     try {
-      const ok = await loadImage(img, `/api/v1/cameras/${seg(cameraId)}/snapshot.jpg`);
+      const [ok, t] = await Promise.all([loadImage(img, `/api/v1/cameras/${seg(cameraId)}/snapshot.jpg`), loadTracks()]);
+      tracks = ok ? t : null;
+      box.dataset.tracks = tracks ? String(tracks.length) : '';
       none.hidden = ok; img.hidden = !ok;
       if (ok) box.style.aspectRatio = `${img.naturalWidth} / ${img.naturalHeight}`;
       if (!ok) none.textContent = img.dataset.error || 'no frame yet';

@@ -3,6 +3,10 @@
 // coords, a, b) and `rule` arrays (the plural names are accepted too). Everything is drawn
 // in normalised coordinates, so the overlay fits whatever size the frame is shown at; pixel
 // coordinates are divided by the frame's natural size.
+//
+// Over them, the tracks of the camera's latest analysed frame (GET .../detections: class,
+// track id and a box already in normalised coordinates), so the operator sees what the
+// analysis sees.
 
 export const zonesOf = (cfg) => (cfg && (cfg.zone || cfg.zones)) || [];
 export const linesOf = (cfg) => (cfg && (cfg.line || cfg.lines)) || [];
@@ -22,6 +26,10 @@ export function norm(p, coords, w, h) {
 }
 
 const COLOURS = { zone: '#ffb020', line: '#3bd1ff', draft: '#ff4fd8', selected: '#ffffff' };
+// Box colours by class family: people, vehicles, anything else.
+const TRACK_COLOURS = { person: '#39e36b', vehicle: '#ff5a36', other: '#c79bff' };
+const VEHICLES = new Set(['car', 'truck', 'bus', 'motorcycle', 'motorbike', 'bicycle', 'van']);
+export const trackColour = (label) => (label === 'person' ? TRACK_COLOURS.person : VEHICLES.has(label) ? TRACK_COLOURS.vehicle : TRACK_COLOURS.other);
 
 // Sizes the canvas backing store to its displayed size (crisp lines at any zoom).
 function fit(canvas) {
@@ -50,9 +58,29 @@ function label(ctx, text, [x, y], w, h, colour, dpr) {
   ctx.fillText(text, x * w + 3 * dpr, y * h - 3 * dpr);
 }
 
-// Draws the camera's zones and lines, then `draft` ({kind: 'zone'|'line', points}) with its
-// vertices. `selected` is the id drawn highlighted; `size` the frame's natural [w, h].
-export function drawOverlay(canvas, cfg, size = [0, 0], draft = null, selected = null) {
+// Draws `tracks` (from GET .../detections: {track_id, label, box_norm, plate?}) as labelled
+// boxes; returns how many were drawn.
+function drawTracks(ctx, tracks, w, h, dpr) {
+  let n = 0;
+  for (const t of tracks || []) {
+    const b = t && t.box_norm;
+    if (!b || ![b.x1, b.y1, b.x2, b.y2].every(Number.isFinite)) continue;
+    const c = trackColour(t.label);
+    ctx.strokeStyle = c; ctx.lineWidth = 2 * dpr;
+    ctx.strokeRect(b.x1 * w, b.y1 * h, (b.x2 - b.x1) * w, (b.y2 - b.y1) * h);
+    const text = `${t.label} #${t.track_id}${t.plate ? ' ' + t.plate : ''}`;
+    // Labels above the box, or inside it when the box touches the top edge.
+    label(ctx, text, [b.x1, b.y1 * h < 16 * dpr ? b.y1 + 16 * dpr / h : b.y1], w, h, c, dpr);
+    n += 1;
+  }
+  return n;
+}
+
+// Draws the camera's zones and lines, the latest `tracks` (may be null), then `draft`
+// ({kind: 'zone'|'line', points}) with its vertices. `selected` is the id drawn highlighted;
+// `size` the frame's natural [w, h]. The number of boxes drawn is kept on the canvas as
+// data-boxes (the browser tests read it).
+export function drawOverlay(canvas, cfg, size = [0, 0], draft = null, selected = null, tracks = null) {
   const { ctx, w, h, dpr } = fit(canvas);
   ctx.lineWidth = 2 * dpr;
   for (const z of zonesOf(cfg)) {
@@ -79,6 +107,8 @@ export function drawOverlay(canvas, cfg, size = [0, 0], draft = null, selected =
     ctx.closePath(); ctx.fillStyle = c; ctx.fill();
     label(ctx, l.id, pts[0], w, h, c, dpr);
   }
+  canvas.dataset.boxes = String(drawTracks(ctx, tracks, w, h, dpr));
+  ctx.lineWidth = 2 * dpr;
   if (draft && draft.points.length) {
     path(ctx, draft.points, w, h, draft.kind === 'zone' && draft.points.length > 2);
     ctx.strokeStyle = COLOURS.draft; ctx.setLineDash([6 * dpr, 4 * dpr]); ctx.stroke(); ctx.setLineDash([]);

@@ -1,16 +1,19 @@
 //! Building one camera's GStreamer pipeline.
 //!
 //! ```text
-//! rtspsrc ─┐                                         (first video stream only; others → fakesink)
-//!          ├─► parsebin ─► decoder ─► [videorate] ─► [videoscale ─► caps ≤ max] ─► videoconvert ─► appsink
-//! urisourcebin ─┘         (depay+parse)  drop-only,                                       RGB/BGR, max-buffers=1,
-//!                                        max-rate                                         drop, sync per source
+//! rtspsrc ─┬─ RTP H.264/H.265 ─► rtph26Xdepay ─► h26Xparse ─┐
+//!          └─ other RTP ───────► parsebin ──────────────────┤
+//! urisourcebin ────────────────► parsebin ──────────────────┴─► decoder ─► [videorate] ─► [videoscale ─► caps ≤ max]
+//!                                                                          drop-only,
+//!      ─► videoconvert ─► appsink (RGB/BGR, max-buffers=1, drop, sync per source)    max-rate
 //! ```
 //!
-//! `parsebin` depayloads and parses whatever arrives (RTP H.264/H.265, AVI, MP4, MKV…), so the
-//! decoder is chosen by us from the parsed caps ([`crate::decoder`]) rather than by decodebin's
-//! ranking, which lets a camera override it. Frames are dropped to the analysis rate right after
-//! the decoder — before colour conversion and scaling, the expensive steps.
+//! The first video stream is decoded; others go to a fakesink. `parsebin` depayloads and parses
+//! whatever arrives (AVI, MP4, MKV, other RTP payloads); RTP H.264/H.265 — what cameras send —
+//! gets an explicit depayloader + parser instead (see [`rtp_depay_parse`] for why). The decoder
+//! is chosen by us from the parsed caps ([`crate::decoder`]) rather than by decodebin's ranking,
+//! which lets a camera override it. Frames are dropped to the analysis rate right after the
+//! decoder — before colour conversion and scaling, the expensive steps.
 
 use crate::config::{RtspTransport, SourceKind, SourceSettings};
 use crate::decoder::{Codec, DecoderChoice, best_decoder_for_caps, choose_decoder, element_available};
@@ -324,6 +327,9 @@ fn on_source_pad(
     if !is_video {
         return link_to_fakesink(pipeline, pad);
     }
+    if let Some((depay, parser)) = rtp_depay_parse(&caps) {
+        return link_rtp_chain(pipeline, pad, entry, settings, depay, parser);
+    }
     let parse = gst::ElementFactory::make("parsebin")
         .build()
         .map_err(|e| format!("parsebin: {e}"))?;
@@ -358,6 +364,55 @@ fn on_source_pad(
     pad.link(&sink_pad)
         .map_err(|e| format!("source → parsebin: {e:?}"))?;
     parse.sync_state_with_parent().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// The explicit depayloader and parser for RTP H.264/H.265.
+///
+/// `parsebin` would plug the same two elements, but lets the depayloader output NAL-aligned
+/// byte-stream; the parser's NAL → access-unit step then loses the first slice of frames coded
+/// as several slices (what `x264enc tune=zerolatency` and many IP cameras send), and the top
+/// of every frame decodes as garbage. Linked directly, the parser negotiates access units with
+/// the decoder and frames come out whole.
+fn rtp_depay_parse(caps: &gst::CapsRef) -> Option<(&'static str, &'static str)> {
+    let s = caps.structure(0)?;
+    if s.name() != "application/x-rtp" {
+        return None;
+    }
+    match s.get::<&str>("encoding-name").ok()?.to_ascii_uppercase().as_str() {
+        "H264" => Some(("rtph264depay", "h264parse")),
+        "H265" => Some(("rtph265depay", "h265parse")),
+        _ => None,
+    }
+}
+
+/// Links `pad` → depayloader → parser, then the decoder as for any parsed stream.
+fn link_rtp_chain(
+    pipeline: &gst::Pipeline,
+    pad: &gst::Pad,
+    entry: &gst::Element,
+    settings: &SourceSettings,
+    depay: &str,
+    parser: &str,
+) -> Result<(), String> {
+    let make = |name: &str| {
+        gst::ElementFactory::make(name)
+            .build()
+            .map_err(|e| format!("{name}: {e} (install gstreamer1.0-plugins-good / -bad)"))
+    };
+    let (d, p) = (make(depay)?, make(parser)?);
+    pipeline.add_many([&d, &p]).map_err(|e| e.to_string())?;
+    d.link(&p).map_err(|e| format!("{depay} → {parser}: {e}"))?;
+    let src = p
+        .static_pad("src")
+        .ok_or_else(|| format!("{parser} has no src pad"))?;
+    on_parsed_pad(pipeline, &src, entry, settings).map_err(|(_, msg)| msg)?;
+    let sink = d
+        .static_pad("sink")
+        .ok_or_else(|| format!("{depay} has no sink pad"))?;
+    pad.link(&sink).map_err(|e| format!("source → {depay}: {e:?}"))?;
+    p.sync_state_with_parent().map_err(|e| e.to_string())?;
+    d.sync_state_with_parent().map_err(|e| e.to_string())?;
     Ok(())
 }
 

@@ -1,13 +1,33 @@
 //! Test and bench support shared by every crate's model and media tests: where the workspace,
 //! the fetched models and the fetched media are. Missing files fail with the fix (`make setup`),
 //! never skip. Used only as a dev-dependency.
+//!
+//! With the `webdriver` feature, `webdriver::Browser` drives headless Chromium for the
+//! operator console's browser tests (against a test backend in `vigil-http`, against the real
+//! daemon in `vigil`).
+//!
+//! With the `tls` feature, `tls::TestPki` generates a throwaway CA and server certificate for
+//! the TLS tests of the sinks and the HTTP API.
 
 use std::path::PathBuf;
 use vigil_core::model::ModelManifest;
 
+#[cfg(feature = "tls")]
+pub mod tls;
+#[cfg(feature = "webdriver")]
+pub mod webdriver;
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `<root>/test-output/<name>`, created: where tests leave artefacts for a person to look at
+/// (screenshots); ignored by git.
+pub fn test_output(name: &str) -> PathBuf {
+    let dir = root().join("test-output").join(name);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    dir
 }
 
 /// Model directory: `VIGIL_MODEL_DIR`, else `<root>/models`.

@@ -198,6 +198,11 @@ impl AuditLog {
         &self.head
     }
 
+    /// Records in the log (the last record's `seq`), to go with [`AuditLog::head`] in an anchor.
+    pub fn records(&self) -> u64 {
+        self.next_seq - 1
+    }
+
     /// The file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -1,44 +1,33 @@
-//! The matching key: one spelling per plate, so that `京A·12345`, `京Ａ１２３４５` and `京a-12345`
-//! all find the same watchlist entry.
+//! The matching key: one spelling per plate, so that `京A·12345`, `京Ａ１２３４５`, `京a-12345`
+//! and `京A–12345` all find the same watchlist entry.
 //!
-//! This is deliberately minimal: it only removes differences that never carry identity (width,
-//! ASCII case, separators). The full plate grammar (formats, province characters, checks) lives in
-//! `vigil-plate`; a watchlist must still accept plates that grammar would reject (foreign,
-//! temporary, hand-typed), so it does not depend on it.
+//! The key is the plate reader's own normalisation, `vigil_core::plate_text`: a list entry and a
+//! read of the same plate must normalise identically, or the entry can never match (a fuzzing
+//! finding: this crate once kept en dashes and minus signs the reader dropped). It only removes
+//! differences that never carry identity (width, ASCII case, separators). The full plate grammar
+//! (formats, province characters, checks) lives in `vigil-plate`; a watchlist must still accept
+//! plates that grammar would reject (foreign, temporary, hand-typed), so it does not depend on it.
+
+use vigil_core::plate_text;
 
 /// Normalises plate text into the watchlist matching key.
 ///
 /// * full-width forms (U+FF01..U+FF5E) become their half-width ASCII twins, U+3000 a space;
-/// * separators are dropped: `·` `•` `・` `.` `-` `_`, and any Unicode white space;
+/// * separators are dropped: dots, bullets and middle dots (`·` `•` `・` `.`), dashes and the
+///   minus sign (`-` `–` `—` `−`), `_`, `。`, and any Unicode white space — exactly
+///   `vigil_core::plate_text::is_separator`;
 /// * ASCII letters are upper-cased; other characters (province characters such as `京`, `粤`,
 ///   and `学`, `警`, `港`…) are kept as they are.
 ///
 /// Idempotent, and never fails: text that is not a plate at all is rejected later by
 /// [`crate::Plate::parse`], which checks what is left.
 pub fn normalize_plate(text: &str) -> String {
-    text.chars().filter_map(normalize_char).collect()
+    plate_text::normalize_plate_text(text)
 }
 
 /// One character of [`normalize_plate`]: `None` for a separator.
 pub(crate) fn normalize_char(c: char) -> Option<char> {
-    let c = match c {
-        // The full-width block mirrors ASCII 0x21..0x7E at a fixed offset.
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-        _ => c,
-    };
-    if is_separator(c) {
-        None
-    } else {
-        Some(c.to_ascii_uppercase())
-    }
-}
-
-/// Characters that only separate groups on a plate (the rivet dot, dashes, spaces).
-fn is_separator(c: char) -> bool {
-    matches!(
-        c,
-        '.' | '-' | '_' | '\u{00B7}' | '\u{2022}' | '\u{30FB}' | '\u{FF65}'
-    ) || c.is_whitespace()
+    plate_text::normalize_char(c)
 }
 
 #[cfg(test)]
@@ -56,6 +45,8 @@ mod tests {
             "京 A 1 2 3 4 5",
             "京A•12345",
             "京A.12345",
+            "京A–12345",
+            "京A−12345",
         ] {
             assert_eq!(normalize_plate(spelling), "京A12345", "{spelling}");
         }

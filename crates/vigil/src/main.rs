@@ -48,17 +48,31 @@ enum Command {
     /// Measure plate reading on labelled crops or scenes.
     #[command(subcommand)]
     Eval(cmd::eval::EvalCmd),
+    /// The plate read log (`[plates.read_log]`): look up where and when a known plate was read.
+    #[command(subcommand)]
+    Reads(cmd::reads::ReadsCmd),
     /// Check an audit log's hash chain (`<data_dir>/api-audit.jsonl` or a watchlist store's
     /// `audit.jsonl`); exit 1 and name the first broken line when it was tampered with.
     AuditVerify {
         /// The audit file.
         file: std::path::PathBuf,
+        /// A head recorded earlier outside this host (`SEQ:SHA256`, printed by this command and
+        /// logged by the daemon as `audit anchor`); repeatable. Catches a chain rewritten or cut
+        /// short after that point, which the chain alone cannot.
+        #[arg(long = "anchor")]
+        anchors: Vec<String>,
     },
 }
 
 fn main() -> std::process::ExitCode {
-    logging::init();
     let cli = Cli::parse();
+    // The daemon's `[log]` table picks the log format, which is fixed once logging starts.
+    let log = match &cli.command {
+        Command::Run(a) => logging::peek(&a.file),
+        Command::Demo(a) => logging::peek(&a.pipeline),
+        _ => None,
+    };
+    logging::init(log.as_ref());
     let result = match cli.command {
         Command::Models(c) => cmd::models::run(c),
         Command::Media(c) => cmd::media::run(c),
@@ -70,7 +84,8 @@ fn main() -> std::process::ExitCode {
         Command::Outbox(c) => cmd::outbox::run(c),
         Command::Camsim(a) => cmd::camsim::run(a),
         Command::Bench(c) => cmd::bench::run(c),
-        Command::AuditVerify { file } => audit_verify(&file),
+        Command::Reads(c) => cmd::reads::run(c),
+        Command::AuditVerify { file, anchors } => audit_verify(&file, &anchors),
     };
     match result {
         Ok(code) => code,
@@ -81,12 +96,22 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// `vigil audit-verify FILE`: API query logs and watchlist audit logs share the chain format
-/// (`seq` + `prev_sha256` of the previous line).
-fn audit_verify(file: &std::path::Path) -> anyhow::Result<std::process::ExitCode> {
-    match daemon::query_audit::verify(file) {
-        Ok(n) => {
-            println!("{}: {n} record(s), chain intact", file.display());
+/// `vigil audit-verify FILE [--anchor SEQ:SHA256]…`: API query logs and watchlist audit logs
+/// share the chain format (`seq` + `prev_sha256` of the previous line).
+fn audit_verify(file: &std::path::Path, anchors: &[String]) -> anyhow::Result<std::process::ExitCode> {
+    let anchors = anchors
+        .iter()
+        .map(|a| a.parse::<daemon::query_audit::ChainHead>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    match daemon::query_audit::verify_anchored(file, &anchors) {
+        Ok(head) => {
+            println!(
+                "{}: {} record(s), chain intact{}; head {head}",
+                file.display(),
+                head.records,
+                if anchors.is_empty() { "" } else { ", anchors match" }
+            );
             Ok(std::process::ExitCode::SUCCESS)
         }
         Err(e) => {

@@ -431,4 +431,241 @@ fn api_metrics_and_reload_on_a_running_daemon() {
         err.contains("reload applied"),
         "the SIGHUP reload is logged:\n{err}"
     );
+
+    // The audit chains' heads were logged at stop (the external anchor); the API query log
+    // verifies against the last one, and a forged anchor is refused.
+    let anchor = err
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "audit anchor" && v["fields"]["log"] == "api-queries")
+        .filter_map(|v| v["fields"]["anchor"].as_str().map(String::from))
+        .next_back()
+        .unwrap_or_else(|| panic!("no audit anchor logged:\n{err}"));
+    let verify = |anchor: &str| {
+        Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .arg("audit-verify")
+            .arg(&audit)
+            .args(["--anchor", anchor])
+            .output()
+            .expect("verify")
+    };
+    let v = verify(&anchor);
+    assert!(
+        v.status.success(),
+        "{anchor}: {}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    assert!(String::from_utf8_lossy(&v.stdout).contains(&format!("head {anchor}")));
+    let (seq, _) = anchor.split_once(':').expect("SEQ:SHA256");
+    let forged = format!("{seq}:{}", "ab".repeat(32));
+    assert!(!verify(&forged).status.success(), "a wrong anchor must fail");
+}
+
+/// One request on an open keep-alive connection; the status code.
+fn keep_alive_get(conn: &mut std::io::BufReader<std::net::TcpStream>, path: &str, token: &str) -> u16 {
+    use std::io::{BufRead, Write};
+    let req = format!("GET {path} HTTP/1.1\r\nHost: vigil\r\nAuthorization: Bearer {token}\r\n\r\n");
+    conn.get_mut().write_all(req.as_bytes()).expect("send");
+    let mut status = String::new();
+    conn.read_line(&mut status).expect("status line");
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        conn.read_line(&mut h).expect("header");
+        if h == "\r\n" || h.is_empty() {
+            break;
+        }
+        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().expect("content-length");
+        }
+    }
+    let mut body = vec![0u8; len];
+    conn.read_exact(&mut body).expect("body");
+    status
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status:?}"))
+}
+
+/// A camera-less pipeline with `[log]` and `[api]` (one token from a file).
+fn api_only_text(data: &Path, port: u16, token: &str, secret_file: &Path, level: &str) -> String {
+    format!(
+        r#"
+[node]
+id = "api-reload"
+data_dir = "{data}"
+
+[detector]
+intra_threads = 1
+
+[log]
+level = "{level}"
+format = "text"
+
+[api]
+bind = "127.0.0.1:{port}"
+[[api.tokens]]
+name = "{token}"
+secret_file = "{secret}"
+"#,
+        data = data.display(),
+        secret = secret_file.display()
+    )
+}
+
+/// `[api]` and `[log]` follow a reload of a running daemon: a rotated token (SIGHUP) is refused
+/// from the next request on the same keep-alive connection — the listener is not restarted —
+/// while the new one is accepted; a new bind address (`POST /api/v1/reload`) moves the listener
+/// and the reply says so; a taken address keeps the old listener and the reply says why; the
+/// log level from the file applies at start (debug request lines) and again on reload (none
+/// after), in the text format the file asked for.
+#[test]
+fn api_tokens_bind_and_log_level_follow_a_reload() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let (old, new) = ("reload-old-token-0123456789", "reload-new-token-0123456789");
+    let secret = |name: &str, value: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, format!("{value}\n")).expect("secret");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        p
+    };
+    let (old_file, new_file) = (secret("old.tok", old), secret("new.tok", new));
+    let (port1, port2) = (free_port(), free_port());
+    let file = dir.path().join("p.toml");
+    // Vigil's info lines (the reload lines) and the API's debug request lines.
+    let debug = "warn,vigil=info,vigil_http=debug";
+    std::fs::write(&file, api_only_text(&data, port1, "ops", &old_file, debug)).expect("write");
+    let log_path = dir.path().join("stderr.log");
+    let daemon = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .current_dir(root())
+        .args(["run", "--seconds", "120"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).expect("log file"))
+        .spawn()
+        .expect("vigil run");
+    let pid = daemon.id().to_string();
+    let mut daemon = Kill(daemon);
+    let api1 = format!("http://127.0.0.1:{port1}");
+    wait_for("healthz", 60, || {
+        (call("GET", &format!("{api1}/healthz"), None).status == 200).then_some(())
+    });
+
+    // One keep-alive connection, used before and after the SIGHUP rotation.
+    let stream = std::net::TcpStream::connect(("127.0.0.1", port1)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut conn = std::io::BufReader::new(stream);
+    assert_eq!(keep_alive_get(&mut conn, "/api/v1/cameras", old), 200);
+    assert_eq!(keep_alive_get(&mut conn, "/api/v1/cameras", new), 401);
+    std::fs::write(
+        &file,
+        api_only_text(&data, port1, "ops2", &new_file, "warn,vigil=info"),
+    )
+    .expect("rewrite");
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    wait_for("the new token on the open connection", 30, || {
+        (keep_alive_get(&mut conn, "/api/v1/cameras", new) == 200).then_some(())
+    });
+    assert_eq!(
+        keep_alive_get(&mut conn, "/api/v1/cameras", old),
+        401,
+        "the removed token is refused"
+    );
+    drop(conn);
+    // Requests only made after the level went back to info: their debug lines must not appear.
+    std::thread::sleep(Duration::from_millis(500));
+    for _ in 0..3 {
+        assert_eq!(
+            call("GET", &format!("{api1}/api/v1/rules"), Some(new)).status,
+            200
+        );
+    }
+
+    // A new address through the API: the reply comes back on the old listener and says "moved".
+    std::fs::write(
+        &file,
+        api_only_text(&data, port2, "ops2", &new_file, "warn,vigil=info"),
+    )
+    .expect("rewrite");
+    let r = call("POST", &format!("{api1}/api/v1/reload"), Some(new));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let out = r.json();
+    assert_eq!(out["api"]["listener"], "moved", "{out}");
+    assert_eq!(out["api"]["bind"], format!("127.0.0.1:{port2}"), "{out}");
+    assert_eq!(out["applied"], true, "{out}");
+    let api2 = format!("http://127.0.0.1:{port2}");
+    assert_eq!(
+        call("GET", &format!("{api2}/api/v1/cameras"), Some(new)).status,
+        200
+    );
+    wait_for("the old address released", 15, || {
+        (call("GET", &format!("{api1}/healthz"), None).status == 0).then_some(())
+    });
+
+    // A taken address: refused with a reason, the current listener keeps serving.
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").expect("squat");
+    let port3 = squatter.local_addr().expect("addr").port();
+    std::fs::write(
+        &file,
+        api_only_text(&data, port3, "ops2", &new_file, "warn,vigil=info"),
+    )
+    .expect("rewrite");
+    let out = call("POST", &format!("{api2}/api/v1/reload"), Some(new)).json();
+    assert_eq!(out["api"]["listener"], "kept", "{out}");
+    let why = out["api"]["error"].as_str().unwrap_or_default();
+    assert!(why.contains(&format!("127.0.0.1:{port3}")), "{out}");
+    assert_eq!(
+        call("GET", &format!("{api2}/api/v1/cameras"), Some(new)).status,
+        200
+    );
+    drop(squatter);
+
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let status = wait_for("exit after SIGTERM", 30, || daemon.0.try_wait().ok().flatten());
+    assert!(status.success(), "exit status {status:?}");
+    let log = std::fs::read_to_string(&log_path).expect("log");
+    assert!(
+        !log.contains(old) && !log.contains(new),
+        "a secret leaked into the log"
+    );
+    let events: Vec<&str> = log.lines().filter(|l| l.contains("vigil")).collect();
+    assert!(
+        events.iter().all(|l| !l.trim_start().starts_with('{')),
+        "format = \"text\" gives no JSON lines:\n{log}"
+    );
+    assert!(
+        log.lines()
+            .any(|l| l.contains("DEBUG") && l.contains("API request") && l.contains("/api/v1/cameras")),
+        "level from the file at start (vigil_http=debug):\n{log}"
+    );
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("API request") && l.contains("/api/v1/rules")),
+        "the reloaded level (info) drops the debug request lines:\n{log}"
+    );
+    let reloads: Vec<&str> = log.lines().filter(|l| l.contains("reload applied")).collect();
+    assert_eq!(reloads.len(), 3, "one line per reload:\n{log}");
+    assert!(
+        reloads[0].contains("tokens added: ops2") && reloads[0].contains("tokens removed: ops"),
+        "{log}"
+    );
+    assert!(reloads[1].contains("listener moved"), "{log}");
+    assert!(reloads[2].contains("listener kept"), "{log}");
 }

@@ -113,7 +113,10 @@ impl Outbox {
             path: path.clone(),
             detail: e.to_string(),
         })?;
-        let db = Database::create(&path).map_err(|e| classify_open_error(&path, e))?;
+        let db = Database::builder()
+            .set_cache_size(crate::REDB_CACHE_BYTES)
+            .create(&path)
+            .map_err(|e| classify_open_error(&path, e))?;
         let st = |e: redb::Error| storage(&path, e);
         let txn = db.begin_write().map_err(|e| st(e.into()))?;
         let mut state = State {

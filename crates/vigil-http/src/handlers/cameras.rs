@@ -1,5 +1,6 @@
-//! `GET /api/v1/cameras`, `/cameras/{id}`, `/cameras/{id}/snapshot.jpg`, and
-//! `PUT /cameras/{id}/rules` (the zone editor's save).
+//! `GET /api/v1/cameras`, `/cameras/{id}`, `/cameras/{id}/snapshot.jpg`,
+//! `/cameras/{id}/detections` (the console's boxes), and `PUT /cameras/{id}/rules` (the zone
+//! editor's save).
 
 use axum::Json;
 use axum::extract::State;
@@ -10,6 +11,7 @@ use serde_json::Value;
 
 use super::ApiJson;
 use crate::backend::{Caller, CameraInfo, ReloadOutcome};
+use crate::detections::CameraDetections;
 use crate::error::ApiError;
 
 /// Every camera.
@@ -47,6 +49,18 @@ pub(crate) async fn snapshot(
         .blocking(move |b| b.camera_snapshot_jpeg(&id))
         .await
         .map(jpeg)
+}
+
+/// The tracks of the latest analysed frame, bounded here whatever the backend sent.
+pub(crate) async fn detections(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<CameraDetections>, ApiError> {
+    state
+        .blocking(move |b| b.camera_detections(&id))
+        .await
+        .map(|d| Json(d.bounded()))
 }
 
 /// `PUT /api/v1/cameras/{id}/rules`: replaces the camera's zones, lines and rules with the body

@@ -13,8 +13,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, oneshot};
 use vigil_http::{
-    AlertQuery, ApiError, ApiSettings, ApiToken, Backend, Caller, CameraCounters, CameraInfo, HttpError,
-    Readiness, ReadinessCheck, ReloadOutcome, Secret,
+    AlertQuery, ApiError, ApiSettings, ApiToken, Backend, BoxNorm, Caller, CameraCounters, CameraDetections,
+    CameraInfo, HttpError, Readiness, ReadinessCheck, ReloadOutcome, Secret, TrackBox,
 };
 use vigil_watchlist::{ImportOptions, LiveWatchlists, MatchConfig};
 
@@ -46,6 +46,8 @@ pub struct TestBackend {
     pub acks: Mutex<BTreeMap<String, Value>>,
     /// When set, `replace_camera_rules` rejects every document with this error message.
     pub reject_rules: Mutex<Option<String>>,
+    /// What `camera_detections("gate-1")` answers ([`test_detections`] at first).
+    pub detections: Mutex<CameraDetections>,
     _dir: tempfile::TempDir,
 }
 
@@ -70,6 +72,31 @@ pub fn test_jpeg() -> Vec<u8> {
     img.write_to(&mut out, image::ImageFormat::Jpeg)
         .expect("encode jpeg");
     out.into_inner()
+}
+
+/// The tracks of gate-1's latest frame: a person on the lane and the "car" of [`test_jpeg`],
+/// whose plate is on a watchlist.
+pub fn test_detections() -> CameraDetections {
+    let (w, h) = FRAME_SIZE;
+    let track = |id: u64, label: &str, score: f32, px: [f32; 4], plate: Option<&str>| TrackBox {
+        track_id: id,
+        label: label.into(),
+        score,
+        box_norm: BoxNorm::from_px(px[0], px[1], px[2], px[3], w, h).expect("box in the frame"),
+        plate: plate.map(Into::into),
+    };
+    CameraDetections {
+        camera: "gate-1".into(),
+        time: "2026-01-01T12:00:00Z".parse().expect("time"),
+        frame_seq: 41,
+        frame_width_px: w,
+        frame_height_px: h,
+        tracks_total: 2,
+        tracks: vec![
+            track(4, "person", 0.81, [40.0, 100.0, 70.0, 170.0], None),
+            track(9, "car", 0.93, [140.0, 90.0, 200.0, 130.0], Some("京A12345")),
+        ],
+    }
 }
 
 /// The rules documents the test backend starts with: one normalised zone and one pixel line
@@ -184,6 +211,7 @@ impl TestBackend {
             published: Mutex::new(Vec::new()),
             acks: Mutex::new(BTreeMap::new()),
             reject_rules: Mutex::new(None),
+            detections: Mutex::new(test_detections()),
             _dir: dir,
         })
     }
@@ -229,6 +257,17 @@ impl Backend for TestBackend {
     fn camera_snapshot_jpeg(&self, id: &str) -> Result<Vec<u8>, ApiError> {
         match id {
             "gate-1" => Ok(self.frame_jpeg.clone()),
+            "yard" => Err(ApiError::unavailable("no_frame", "camera yard has no frame yet")),
+            _ => Err(ApiError::not_found(
+                "camera_not_found",
+                format!("no camera {id:?}"),
+            )),
+        }
+    }
+
+    fn camera_detections(&self, id: &str) -> Result<CameraDetections, ApiError> {
+        match id {
+            "gate-1" => Ok(self.detections.lock().expect("lock").clone()),
             "yard" => Err(ApiError::unavailable("no_frame", "camera yard has no frame yet")),
             _ => Err(ApiError::not_found(
                 "camera_not_found",

@@ -366,9 +366,11 @@ fn media_factory(spec: &MountSpec, outlet: Arc<Mutex<Outlet>>) -> rtsp::RTSPMedi
         "( appsrc name=src is-live=true do-timestamp=true format=time \
          max-buffers=3 max-bytes=0 leaky-type=downstream \
          ! queue max-size-buffers=3 max-size-bytes=0 max-size-time=0 leaky=downstream \
-         ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={fps} \
+         ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={fps} threads=4 \
          ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
     ));
+    // `threads=4` with zerolatency's sliced threads: every frame is coded as 4 slices, as many
+    // IP cameras do, whatever this host's core count — the ingest must decode those whole.
     // One encoder per mount however many clients watch.
     factory.set_shared(true);
     let path = spec.path.clone();

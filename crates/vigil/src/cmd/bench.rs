@@ -1,5 +1,8 @@
 //! `vigil bench ingest`: decode throughput of the ingest pipeline (software decoders, every
 //! frame converted), on vtest.avi and a 1080p H.264 clip generated on the spot.
+//! `vigil bench pipeline`: analysis throughput vs raw ONNX Runtime (see [`super::bench_pipeline`]).
+//! `vigil bench soak`: N simulated cameras for minutes: fps, drops, CPU, RSS trend, alert
+//! latency (see [`super::bench_soak`]).
 
 use crate::paths;
 use anyhow::Result;
@@ -16,11 +19,39 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 300)]
         frames: u32,
     },
+    /// Pipeline throughput on vtest.avi with every frame analysed, next to raw ONNX Runtime.
+    Pipeline {
+        /// Detector workers (sessions).
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// ONNX Runtime intra-op threads per worker.
+        #[arg(long, default_value_t = 1)]
+        intra: usize,
+        /// Rounds of the three measurements (medians are reported).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
+    /// Soak: N camsim cameras analysed for minutes (fps, drops, CPU, RSS slope, alert latency).
+    Soak(super::bench_soak::SoakArgs),
 }
 
 /// Runs a bench sub-command.
 pub fn run(cmd: BenchCmd) -> Result<ExitCode> {
-    let BenchCmd::Ingest { frames } = cmd;
+    let frames = match cmd {
+        BenchCmd::Ingest { frames } => frames,
+        BenchCmd::Pipeline {
+            workers,
+            intra,
+            rounds,
+        } => {
+            super::bench_pipeline::run(workers, intra, rounds)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        BenchCmd::Soak(a) => {
+            super::bench_soak::run(a)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     let dir = tempfile::tempdir()?;
     let clip = dir.path().join("clip1080p.mkv");
     vigil_ingest::bench::make_test_clip(&clip, 1920, 1080, frames, 30)?;

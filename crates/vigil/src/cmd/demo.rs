@@ -17,7 +17,7 @@ pub struct DemoArgs {
     seconds: u64,
     /// The pipeline file.
     #[arg(long, default_value = "pipelines/demo.toml")]
-    pipeline: PathBuf,
+    pub pipeline: PathBuf,
 }
 
 /// The street scene served as the plate camera; its labelled plate goes on the demo hotlist.

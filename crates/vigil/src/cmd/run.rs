@@ -1,5 +1,6 @@
 //! `vigil check FILE` and `vigil run FILE`.
 
+use crate::daemon::api_server::{ApiServer, Prepared};
 use crate::daemon::backend::DaemonBackend;
 use crate::daemon::query_audit::QueryAudit;
 use crate::paths;
@@ -88,10 +89,19 @@ pub fn run_pipeline(
     camsim: Option<&str>,
     seconds: Option<u64>,
 ) -> Result<pipeline::RunSummary> {
-    let api_settings = match &cfg.api {
-        Some(api) => Some(api.resolve().map_err(|e| anyhow::anyhow!("[api] {e}"))?),
-        None => None,
-    };
+    // The level from the file (format was fixed when logging started; see logging.rs).
+    let _ = crate::logging::apply(&cfg.log);
+    // Secrets first: a token that cannot be read refuses the start before anything runs.
+    let api_settings = Prepared::new(cfg.api.as_ref()).map_err(anyhow::Error::msg)?;
+    // The API runs on its own small runtime, so a slow client never shares threads with the
+    // sinks' delivery loops. Always there: a reload may add `[api]`.
+    let api_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("vigil-api")
+        .build()
+        .context("starting the API runtime")?;
+    let api = Arc::new(ApiServer::new(api_rt.handle().clone()));
     let p = Pipeline::start(cfg, &paths::model_dir(), camsim, print_alert)?;
     let shared = p.shared();
     let pipeline = Arc::new(Mutex::new(Some(p)));
@@ -106,31 +116,19 @@ pub fn run_pipeline(
         watchlists,
         audit: QueryAudit::open(&cfg.node.data_dir.join("api-audit.jsonl")).map_err(anyhow::Error::msg)?,
         acks: crate::daemon::backend::Acks::open(cfg.node.data_dir.join("acks.jsonl")),
+        api: api.clone(),
     });
-    // The API runs on its own small runtime, so a slow client never shares threads with the
-    // sinks' delivery loops.
-    let mut api = None;
-    if let Some(settings) = api_settings {
-        for w in &settings.warnings {
-            tracing::warn!("{w}");
+    let weak: std::sync::Weak<dyn vigil_http::Backend> = Arc::downgrade(&backend) as _;
+    api.attach(weak);
+    if let Err(e) = api.start(api_settings) {
+        if let Some(p) = lock(&pipeline).take() {
+            p.stop(Duration::from_secs(5));
         }
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .thread_name("vigil-api")
-            .build()
-            .context("starting the API runtime")?;
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let b: Arc<dyn vigil_http::Backend> = backend.clone();
-        let task = rt.spawn(async move {
-            let stop = async {
-                let _ = rx.await;
-            };
-            vigil_http::serve(settings, b, stop).await
-        });
-        api = Some((rt, tx, task));
+        anyhow::bail!("{e}");
     }
     let signals = crate::signals::install();
+    crate::daemon::anchors::log_anchors(&backend.audit, &backend.watchlists);
+    let mut last_anchor = Instant::now();
     let start = Instant::now();
     let mut last_report = Instant::now();
     let mut last_prune = Instant::now();
@@ -148,15 +146,22 @@ pub fn run_pipeline(
                 None => tracing::warn!("SIGHUP ignored: this pipeline was not started from a file"),
             }
         }
-        if let Some((_, _, task)) = &api
-            && task.is_finished()
-        {
+        if api.failed() {
             anyhow::bail!("the HTTP API stopped (see the log above); shutting down");
+        }
+        if last_anchor.elapsed() > crate::daemon::anchors::ANCHOR_EVERY {
+            last_anchor = Instant::now();
+            crate::daemon::anchors::log_anchors(&backend.audit, &backend.watchlists);
         }
         if last_prune.elapsed() > Duration::from_secs(60) {
             last_prune = Instant::now();
             if let Err(e) = shared.history.prune_per_config(jiff::Timestamp::now()) {
                 tracing::warn!(error = %e, "alert history pruning failed");
+            }
+            if let Some(log) = &shared.read_log
+                && let Err(e) = log.prune(jiff::Timestamp::now())
+            {
+                tracing::warn!(error = %e, "plate read log pruning failed");
             }
         }
         if last_report.elapsed() > Duration::from_secs(10) {
@@ -172,15 +177,9 @@ pub fn run_pipeline(
         }
     }
     eprintln!("[vigil] stopping");
-    if let Some((rt, tx, task)) = api {
-        let _ = tx.send(());
-        match rt.block_on(async { tokio::time::timeout(Duration::from_secs(10), task).await }) {
-            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "HTTP API ended with an error"),
-            Err(_) => tracing::warn!("HTTP API did not stop within 10 s"),
-            _ => {}
-        }
-        rt.shutdown_timeout(Duration::from_secs(2));
-    }
+    crate::daemon::anchors::log_anchors(&backend.audit, &backend.watchlists);
+    api.shutdown(Duration::from_secs(10));
+    api_rt.shutdown_timeout(Duration::from_secs(2));
     let p = lock(&pipeline).take();
     Ok(p.map(|p| p.stop(Duration::from_secs(5))).unwrap_or_default())
 }

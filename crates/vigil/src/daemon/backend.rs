@@ -32,6 +32,8 @@ pub struct DaemonBackend {
     pub audit: QueryAudit,
     /// Alert acknowledgements.
     pub acks: Acks,
+    /// The API's listener and tokens, which a reload changes (see `reload.rs`).
+    pub api: Arc<crate::daemon::api_server::ApiServer>,
 }
 
 /// Acknowledgements by alert id, kept in memory and appended to `<data_dir>/acks.jsonl` (one
@@ -111,27 +113,6 @@ fn public(mut alert: Value) -> Value {
     alert
 }
 
-impl DaemonBackend {
-    /// Runs a reload of `self.file`; the outcome is logged either way.
-    pub fn reload_file(&self, who: &str) -> Result<pipeline::run::ReloadReport, String> {
-        let (cfg, _) = pipeline::load(&self.file)?;
-        let mut guard = lock(&self.pipeline);
-        let Some(p) = guard.as_mut() else {
-            return Err("the pipeline is stopping".into());
-        };
-        match p.reload(&cfg) {
-            Ok(r) => {
-                tracing::info!(by = who, added = ?r.added, removed = ?r.removed, restarted = ?r.restarted, reconfigured = ?r.reconfigured, lists_reimported = r.lists_reimported, "reload applied");
-                Ok(r)
-            }
-            Err(e) => {
-                tracing::warn!(by = who, error = %e, "reload refused; the running pipeline is unchanged");
-                Err(format!("{e:#}"))
-            }
-        }
-    }
-}
-
 impl Backend for DaemonBackend {
     fn cameras(&self) -> Vec<CameraInfo> {
         let cfg = lock(&self.shared.config).clone();
@@ -177,6 +158,24 @@ impl Backend for DaemonBackend {
         })?;
         snapshot::jpeg(&frame, CAMERA_SNAPSHOT_MAX)
             .ok_or_else(|| ApiError::internal("snapshot_failed", "the frame could not be encoded"))
+    }
+
+    fn camera_detections(&self, id: &str) -> Result<vigil_http::CameraDetections, ApiError> {
+        let known = lock(&self.shared.cameras).iter().any(|(c, _)| c == id);
+        if !known {
+            return Err(ApiError::not_found(
+                "camera_not_found",
+                format!("no camera '{id}'; GET /api/v1/cameras lists them"),
+            ));
+        }
+        // An Arc clone under the lock; the copy is made after it is released.
+        let view = lock(&self.shared.tracks).get(id).cloned();
+        view.map(|v| v.as_ref().clone()).ok_or_else(|| {
+            ApiError::unavailable(
+                "no_frame",
+                format!("camera '{id}' has not had a frame analysed yet"),
+            )
+        })
     }
 
     fn rules(&self) -> Value {
@@ -254,28 +253,7 @@ impl Backend for DaemonBackend {
 
     fn reload(&self, caller: &Caller) -> Result<ReloadOutcome, ApiError> {
         match self.reload_file(&caller.token) {
-            Ok(r) => Ok(ReloadOutcome {
-                applied: !r.is_empty(),
-                message: if r.is_empty() {
-                    "no changes".into()
-                } else {
-                    format!(
-                        "applied: {} added, {} removed, {} restarted, {} reconfigured{}",
-                        r.added.len(),
-                        r.removed.len(),
-                        r.restarted.len(),
-                        r.reconfigured.len(),
-                        if r.lists_reimported {
-                            ", watchlists re-imported"
-                        } else {
-                            ""
-                        }
-                    )
-                },
-                cameras_added: r.added,
-                cameras_removed: r.removed,
-                cameras_restarted: r.restarted.into_iter().chain(r.reconfigured).collect(),
-            }),
+            Ok(r) => Ok(r.outcome(None)),
             Err(e) => Err(ApiError::unprocessable("reload_refused", e)),
         }
     }
@@ -333,13 +311,10 @@ impl Backend for DaemonBackend {
         let previous = pipeline::config::write_overlay(&self.file, camera, &rules)
             .map_err(|e| ApiError::internal("overlay_not_written", e))?;
         match self.reload_file(&caller.token) {
-            Ok(r) => Ok(ReloadOutcome {
-                applied: !r.is_empty(),
-                message: format!("rules of camera '{camera}' replaced by {}", caller.token),
-                cameras_added: r.added,
-                cameras_removed: r.removed,
-                cameras_restarted: r.restarted.into_iter().chain(r.reconfigured).collect(),
-            }),
+            Ok(r) => Ok(r.outcome(Some(format!(
+                "rules of camera '{camera}' replaced by {}",
+                caller.token
+            )))),
             Err(e) => {
                 if let Err(re) = pipeline::config::restore_overlay(&self.file, previous.as_deref()) {
                     tracing::error!(error = %re, "rules overlay could not be restored");

@@ -181,6 +181,16 @@ pub fn render(sh: &Shared) -> String {
     for (cam, n) in lock(&sh.plates).iter() {
         voted.with_label_values(&[cam]).inc_by(*n);
     }
+    // Only when `[plates.read_log]` is enabled: a count, never a hash.
+    if let Some(log) = &sh.read_log
+        && let Ok(g) = IntGauge::new(
+            "vigil_plate_read_log_entries",
+            "Plate reads held in the read log (keyed hashes, within retention)",
+        )
+    {
+        g.set(i64::try_from(log.entries()).unwrap_or(i64::MAX));
+        reg(&r, &g);
+    }
     // Rules.
     let ra = counter(
         &r,

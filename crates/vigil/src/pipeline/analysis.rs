@@ -12,9 +12,11 @@
 
 use crate::pipeline::config::PlateSource;
 use crate::pipeline::config::{CameraConfig, PipelineConfig};
+use crate::pipeline::live_view::{self, PlateHits};
 use crate::pipeline::plate_tracks::{FramePlates, PlateTracks, ReadPolicy, ReadyPlate};
 use crate::pipeline::plates::{PlateJob, PlateResult, PlateSubmitter};
 use crate::pipeline::privacy::{MaskConfig, Masks};
+use crate::pipeline::read_log::ReadLog;
 use crate::pipeline::snapshot;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -41,6 +43,8 @@ struct CameraAnalysis {
     mask_cfg: Vec<MaskConfig>,
     /// Resolved on the first frame (pixel masks need the frame size).
     masks: Option<Masks>,
+    /// Plate text of live tracks whose plate hit a watchlist (the console labels their box).
+    plate_hits: PlateHits,
 }
 
 /// How a plate camera finds its plates.
@@ -72,6 +76,8 @@ pub struct Analysis {
     shared: Option<Arc<crate::pipeline::shared::Shared>>,
     watchlists: Option<Arc<LiveWatchlists>>,
     plate_jobs: Option<PlateSubmitter>,
+    /// Every voted read as a keyed hash, when `[plates.read_log]` is enabled.
+    read_log: Option<ReadLog>,
     snapshot_max_bytes: usize,
     counters: AnalysisCounters,
 }
@@ -115,6 +121,7 @@ impl Analysis {
             shared: None,
             watchlists,
             plate_jobs,
+            read_log: None,
             snapshot_max_bytes: cfg.node.snapshot_max_bytes,
             counters: AnalysisCounters::default(),
         };
@@ -127,6 +134,12 @@ impl Analysis {
     /// Publishes counters, latest frames and rule stats to `shared` as frames are analysed.
     pub fn with_shared(mut self, shared: Arc<crate::pipeline::shared::Shared>) -> Self {
         self.shared = Some(shared);
+        self
+    }
+
+    /// Records every voted read in `log` (keyed hashes only).
+    pub fn with_read_log(mut self, log: Option<ReadLog>) -> Self {
+        self.read_log = log;
         self
     }
 
@@ -152,6 +165,7 @@ impl Analysis {
         self.cameras.remove(id);
         if let Some(sh) = &self.shared {
             crate::pipeline::shared::lock(&sh.latest).remove(id);
+            crate::pipeline::shared::lock(&sh.tracks).remove(id);
         }
     }
 
@@ -253,10 +267,12 @@ impl Analysis {
                 }
             }
         }
+        // Rules judge observed boxes only. A lost track is not passed at all: the engine keeps
+        // its zone state (absence is not leaving) until it is seen again or ends.
         let obs: Vec<TrackObservation<'_>> = update
             .tracks
             .iter()
-            .filter(|t| t.is_confirmed_or_lost())
+            .filter(|t| t.is_observed())
             .map(TrackObservation::from)
             .collect();
         let ready = std::mem::take(&mut cam.ready);
@@ -266,7 +282,18 @@ impl Analysis {
             time.wall,
             &mut self.counters,
             cam_id,
+            self.read_log.as_ref(),
         );
+        // The console's live view: only vehicle tracks carry a plate (frame-wide reads have no
+        // track to label), and only a plate that hit a watchlist is kept.
+        if matches!(cam.plates, Some(Plates::Vehicles(_))) {
+            live_view::remember_hits(&mut cam.plate_hits, &events);
+        }
+        live_view::forget_gone(&mut cam.plate_hits, &update.tracks);
+        if let Some(sh) = &self.shared {
+            let view = live_view::detections(frame, time.wall, &update.tracks, &cam.plate_hits);
+            crate::pipeline::shared::lock(&sh.tracks).insert(cam_id.to_string(), Arc::new(view));
+        }
         let Some(rules) = cam.rules.as_mut() else {
             return Vec::new();
         };
@@ -349,6 +376,7 @@ impl Analysis {
                 time.wall,
                 &mut self.counters,
                 id,
+                self.read_log.as_ref(),
             );
             let mut alerts = rules.evaluate(time, &[], &[], &events);
             for a in &mut alerts {
@@ -369,19 +397,27 @@ impl Analysis {
 
 type Shots = HashMap<TrackId, (Option<Frame>, vigil_core::BoxPx)>;
 
-/// Looks voted plates up in the watchlists and turns them into the rules' plate events.
+/// Looks voted plates up in the watchlists and turns them into the rules' plate events; with a
+/// read log, records each as a keyed hash first.
 fn plate_events(
     ready: Vec<ReadyPlate>,
     watchlists: Option<&LiveWatchlists>,
     now: jiff::Timestamp,
     counters: &mut AnalysisCounters,
     cam_id: &str,
+    read_log: Option<&ReadLog>,
 ) -> (Vec<PlateEvent>, Shots) {
     let index = watchlists.map(LiveWatchlists::index);
     let mut events = Vec::with_capacity(ready.len());
     let mut shots = HashMap::new();
     for r in ready {
         *counters.plates.entry(cam_id.to_string()).or_default() += 1;
+        if let Some(log) = read_log
+            && let Err(e) = log.record(cam_id, &r.plate, now)
+        {
+            // The error names the store file, never the read.
+            tracing::warn!(camera = %cam_id, error = %e, "plate read not logged");
+        }
         let matches: Vec<WatchMatch> = index
             .as_ref()
             .map(|ix| {
@@ -404,7 +440,8 @@ fn plate_events(
         if !matches.is_empty() {
             counters.plate_matches += 1;
         }
-        // Reads are kept out of the logs: a plate that hit no list is not recorded anywhere.
+        // Reads are kept out of the logs: a plate that hit no list is not recorded anywhere
+        // (except as a keyed hash in the read log, when one is configured).
         tracing::debug!(camera = %cam_id, track = r.track.0, matched = !matches.is_empty(), "plate voted");
         shots.insert(r.track, (r.frame, r.frame_bbox));
         events.push(PlateEvent {
@@ -436,6 +473,87 @@ impl CameraAnalysis {
             last_time: None,
             mask_cfg: c.privacy_masks.clone(),
             masks: None,
+            plate_hits: PlateHits::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_core::{BoxPx, CameraId, ClassId, PixelFormat};
+
+    const CFG: &str = r#"
+[node]
+id = "n"
+data_dir = "/tmp/unused"
+
+[[camera]]
+id = "cam"
+uri = "rtsp://127.0.0.1:1/a"
+
+[[camera.rules.zone]]
+id = "right"
+points = [[0.4, 0.0], [1.0, 0.0], [1.0, 1.0], [0.4, 1.0]]
+
+[[camera.rules.rule]]
+id = "intrusion"
+kind = "zone_intrusion"
+zone = "right"
+"#;
+
+    fn frame(seq: u64) -> Frame {
+        Frame {
+            camera: CameraId::new("cam"),
+            seq,
+            pts_ns: seq * 200_000_000,
+            captured_at: std::time::SystemTime::now(),
+            width: 640,
+            height: 480,
+            stride: 640 * 3,
+            format: PixelFormat::Bgr8,
+            data: vec![0u8; 640 * 480 * 3].into(),
+        }
+    }
+
+    fn person(x: f32) -> Detection {
+        Detection {
+            class: ClassId(0),
+            label: "person".into(),
+            bbox: BoxPx::new(x, 200.0, x + 30.0, 300.0),
+            score: 0.9,
+        }
+    }
+
+    #[test]
+    fn a_lost_tracks_predicted_box_raises_no_intrusion_but_a_seen_one_does() {
+        let cfg = crate::pipeline::config::parse("t.toml", CFG).expect("config");
+        let mut a = Analysis::new(&cfg, None, None).expect("analysis");
+        // A walker heads right at 10 px/frame and vanishes at x = 160 (the zone starts at 256);
+        // the prediction carries the lost track into the zone within ten frames.
+        let mut alerts = Vec::new();
+        for i in 0..12u64 {
+            alerts.extend(a.on_frame(&frame(i), &[person(50.0 + 10.0 * i as f32)]));
+        }
+        for i in 12..30u64 {
+            alerts.extend(a.on_frame(&frame(i), &[]));
+        }
+        let boxes = |a: &[Alert]| a.iter().map(|a| a.detection.clone()).collect::<Vec<_>>();
+        assert!(
+            alerts.is_empty(),
+            "alert from a predicted box: {:?}",
+            boxes(&alerts)
+        );
+        // Someone really walking into the zone is reported.
+        for i in 30..50u64 {
+            let x = (200.0 + 10.0 * (i - 30) as f32).min(300.0);
+            alerts.extend(a.on_frame(&frame(i), &[person(x)]));
+        }
+        assert_eq!(alerts.len(), 1, "{:?}", boxes(&alerts));
+        assert!(
+            alerts[0].detection.box_px.bottom_center().x >= 256.0,
+            "{:?}",
+            alerts[0].detection
+        );
     }
 }

@@ -62,7 +62,15 @@ pub struct DetectorConfig {
     /// Frames each camera may queue for the pool before the oldest is dropped (default 2).
     #[serde(default = "two")]
     pub queue_per_camera: usize,
+    /// ONNX Runtime execution providers to try, in order: `cuda`, `tensorrt`, `openvino`, `cpu`.
+    /// Empty (the default) = CPU. A provider this build or the loaded library lacks is skipped
+    /// with a warning naming it, and the model runs on the next one (CPU last).
+    #[serde(default)]
+    pub providers: Vec<String>,
 }
+
+/// Execution provider names the pipeline file accepts (see [`DetectorConfig::providers`]).
+pub const PROVIDERS: [&str; 4] = ["cuda", "tensorrt", "openvino", "cpu"];
 
 fn default_model() -> String {
     "yolox-nano".into()
@@ -91,6 +99,7 @@ impl Default for DetectorConfig {
             score: default_score(),
             classes: default_classes(),
             queue_per_camera: 2,
+            providers: Vec::new(),
         }
     }
 }
@@ -190,6 +199,9 @@ pub struct PipelineConfig {
     /// HTTP API, console and metrics (`[api]`); absent = not served.
     #[serde(default)]
     pub api: Option<vigil_http::ApiConfig>,
+    /// Log filter and format (`[log]`).
+    #[serde(default)]
+    pub log: crate::logging::LogConfig,
 }
 
 /// 1-based line and column of a byte offset.
@@ -216,20 +228,30 @@ pub fn parse(origin: &str, text: &str) -> Result<PipelineConfig, String> {
     Ok(cfg)
 }
 
-/// Where a `[[camera]]` with this id starts, for error positions.
-fn camera_pos(text: &str, id: &str) -> String {
-    let needle = format!("\"{id}\"");
-    text.find(&needle)
-        .map(|o| line_col(text, o))
+/// Where a top-level-looking `key =` first appears, for error positions (empty when absent).
+fn key_pos(text: &str, key: &str) -> String {
+    text.lines()
+        .scan(0usize, |off, l| {
+            let start = *off;
+            *off += l.len() + 1;
+            Some((start, l))
+        })
+        .find(|(_, l)| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|(o, l)| line_col(text, o + (l.len() - l.trim_start().len())))
         .map_or(String::new(), |(l, c)| format!("{l}:{c}:"))
 }
 
 /// Semantic checks beyond the types; all problems are reported together.
 pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Result<(), String> {
-    let mut errs = Vec::new();
+    let at = super::positions::Positions::new(text);
+    let (mut errs, over_limits) = super::limits::check(origin, &at, cfg);
     let mut seen = std::collections::HashSet::new();
-    for c in &cfg.cameras {
-        let pos = camera_pos(text, &c.id);
+    for (i, c) in cfg.cameras.iter().enumerate() {
+        let pos = at.camera(i, &c.id);
         if !seen.insert(c.id.clone()) {
             errs.push(format!(
                 "{origin}:{pos} camera '{}' is defined twice\n  fix: give each [[camera]] a unique id",
@@ -238,21 +260,32 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Result<(), St
         }
         if !c.analysis_fps.is_finite() || c.analysis_fps <= 0.0 || c.analysis_fps > 240.0 {
             errs.push(format!(
-                "{origin}:{pos} camera '{}': analysis_fps {} must be > 0 and ≤ 240",
-                c.id, c.analysis_fps
+                "{origin}:{} camera '{}': analysis_fps {} must be > 0 and ≤ 240",
+                at.camera_key(i, &c.id, "analysis_fps"),
+                c.id,
+                c.analysis_fps
             ));
         }
         let uri = c.uri.replace("{camsim}", "rtsp://127.0.0.1:1");
         if let Err(e) = vigil_ingest::CameraSourceConfig::new(&c.id, uri).validate() {
-            errs.push(format!("{origin}:{pos} {e}"));
+            errs.push(format!("{origin}:{} {e}", at.camera_key(i, &c.id, "uri")));
+        }
+        // A camera over a limit is not examined further: its polygons may be huge.
+        if over_limits[i] {
+            continue;
         }
         // Masks and zones in pixels need the frame size: checked against a nominal frame here
         // and again on the stream's first frame.
-        if let Err(e) = super::privacy::Masks::resolve(&c.privacy_masks, 100_000, 100_000) {
-            errs.push(format!(
-                "{origin}:{pos} camera '{}': {e}\n  fix: at least 3 points, inside the frame, edges not crossing",
-                c.id
-            ));
+        for (k, m) in c.privacy_masks.iter().enumerate() {
+            if let Err(e) = m.polygon_px(100_000, 100_000) {
+                // Every shape problem carries its own fix hint.
+                errs.push(format!(
+                    "{origin}:{} camera '{}': privacy_mask {}: {e}",
+                    at.mask(i, &c.id, k, Some("points")),
+                    c.id,
+                    k + 1
+                ));
+            }
         }
         // Zone geometry needs the frame size for pixel coordinates; check normalised zones now
         // against a nominal frame, and pixel zones again when the stream's size is known.
@@ -264,18 +297,24 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Result<(), St
                 height: 100_000,
             },
         ) {
-            errs.push(format!("{origin}:{pos} {e}"));
+            for e in &e.0 {
+                errs.push(format!("{origin}:{} {e}", at.rules_error(i, &c.id, e)));
+            }
         }
+    }
+    if let Err(e) = crate::logging::check_level(&cfg.log.level) {
+        errs.push(format!(
+            "{origin}:{} [log] level {:?} is not a valid filter: {e}\n  fix: comma-separated `target=level` directives, e.g. \"{}\" (levels: error, warn, info, debug, trace)",
+            at.table("log", Some("level")),
+            cfg.log.level,
+            crate::logging::DEFAULT_LEVEL
+        ));
     }
     errs.extend(super::plates_config::validate(origin, text, cfg));
     if let Some(api) = &cfg.api
         && let Err(e) = api.validate()
     {
-        let pos = text
-            .find("[api]")
-            .map(|o| line_col(text, o))
-            .map_or(String::new(), |(l, c)| format!("{l}:{c}:"));
-        errs.push(format!("{origin}:{pos} [api] {e}"));
+        errs.push(format!("{origin}:{} [api] {e}", at.table("api", None)));
     }
     if cfg.node.outbox_max_entries < 100 || cfg.node.outbox_max_bytes < 1 << 20 {
         errs.push(format!(
@@ -286,6 +325,15 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Result<(), St
         errs.push(format!(
             "{origin}: [detector] workers and intra_threads must be ≥ 1"
         ));
+    }
+    for p in &cfg.detector.providers {
+        if !PROVIDERS.contains(&p.as_str()) {
+            let pos = key_pos(text, "providers");
+            errs.push(format!(
+                "{origin}:{pos} [detector] unknown execution provider '{p}'\n  fix: use {} (CPU is always the last resort)",
+                PROVIDERS.join(", ")
+            ));
+        }
     }
     let mut names = std::collections::HashSet::new();
     for s in &cfg.sinks {
@@ -437,6 +485,31 @@ zone = "lawn"
         assert!(e.contains("gopher") || e.contains("scheme"), "{e}");
         assert!(e.contains("roof"), "{e}");
         assert!(e.contains("analysis_fps"), "{e}");
+    }
+
+    #[test]
+    fn execution_providers_are_read_and_unknown_ones_named_with_position() {
+        let with = |list: &str| {
+            GOOD.replace(
+                "[[camera]]",
+                &format!("[detector]\nproviders = {list}\n\n[[camera]]"),
+            )
+        };
+        let c = parse("p.toml", &with(r#"["cuda", "cpu"]"#)).expect("valid");
+        assert_eq!(c.detector.providers, ["cuda", "cpu"]);
+        assert!(
+            parse("p.toml", GOOD)
+                .expect("valid")
+                .detector
+                .providers
+                .is_empty()
+        );
+        let e = parse("p.toml", &with(r#"["cuda", "gpu"]"#)).expect_err("unknown provider");
+        assert!(
+            e.starts_with("p.toml:7:1: [detector] unknown execution provider 'gpu'"),
+            "{e}"
+        );
+        assert!(e.contains("fix: use cuda, tensorrt, openvino, cpu"), "{e}");
     }
 
     #[test]

@@ -8,10 +8,15 @@
 
 pub mod analysis;
 pub mod config;
+pub mod detector_pool;
+pub mod limits;
+pub mod live_view;
 pub mod plate_tracks;
 pub mod plates;
 pub mod plates_config;
+pub mod positions;
 pub mod privacy;
+pub mod read_log;
 pub mod run;
 pub mod shared;
 pub mod snapshot;

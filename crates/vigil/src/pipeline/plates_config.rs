@@ -4,6 +4,11 @@
 //! [plates]                      # the plate stage, used by cameras with `plates = true`
 //! workers = 1
 //!
+//! [plates.read_log]             # optional: every voted read as a keyed hash (off by default)
+//! enabled = true
+//! key_file = "/etc/vigil/read-log.key"
+//! retention_days = 7
+//!
 //! [watchlists]
 //! dir = "/var/lib/vigil/watchlists"
 //! [[watchlists.list]]
@@ -49,6 +54,35 @@ pub struct PlatesConfig {
     pub voter: VoterConfig,
     /// Plate formats (`[plates.grammar]`); absent = the built-in mainland China formats.
     pub grammar: Option<PlateGrammarConfig>,
+    /// Read logging as keyed hashes (`[plates.read_log]`); off by default.
+    pub read_log: ReadLogConfig,
+}
+
+/// `[plates.read_log]`: keep every voted read (hit or not) as an HMAC-SHA256 of its text plus
+/// time and camera, for a limited time (see `super::read_log`). Off by default: without it a
+/// read that hits no watchlist is not kept anywhere.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReadLogConfig {
+    /// Log reads (default false).
+    pub enabled: bool,
+    /// File holding the HMAC key (≥ 32 bytes; a trailing newline is ignored; mode 0600).
+    pub key_file: Option<PathBuf>,
+    /// Environment variable holding the HMAC key, instead of `key_file`.
+    pub key_env: Option<String>,
+    /// Days an entry is kept; older ones are deleted by a background prune (default 7).
+    pub retention_days: u32,
+}
+
+impl Default for ReadLogConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            key_file: None,
+            key_env: None,
+            retention_days: 7,
+        }
+    }
 }
 
 impl Default for PlatesConfig {
@@ -65,6 +99,7 @@ impl Default for PlatesConfig {
             reader: PlateReaderConfig::default(),
             voter: VoterConfig::default(),
             grammar: None,
+            read_log: ReadLogConfig::default(),
         }
     }
 }
@@ -153,14 +188,16 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Vec<String> {
     if let Err(e) = p.grammar() {
         errs.push(format!("{origin}:{plates_pos} [plates.grammar] {e}"));
     }
+    errs.extend(validate_read_log(origin, text, &p.read_log));
     if let Err(e) = vigil_watchlist::WatchlistIndex::build(Vec::new(), cfg.watchlists.matching) {
         errs.push(format!("{origin}: [watchlists.matching] {e}"));
     }
 
     // Declared lists: valid names and kinds, unique, readable files that import cleanly.
+    let at = super::positions::Positions::new(text);
     let mut declared = std::collections::HashMap::new();
-    for d in &cfg.watchlists.lists {
-        let pos = pos_of(text, &format!("\"{}\"", d.name));
+    for (k, d) in cfg.watchlists.lists.iter().enumerate() {
+        let pos = at.watchlist(k, "name");
         match d.parsed() {
             Ok((name, kind)) => {
                 if declared.insert(d.name.clone(), kind).is_some() {
@@ -172,7 +209,7 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Vec<String> {
                 if let Some(file) = &d.file
                     && let Err(e) = read_list_file(file, &name, kind)
                 {
-                    errs.push(format!("{origin}:{pos} watchlist '{}': {e}", d.name));
+                    errs.push(format!("{origin}:{} watchlist '{}': {e}", at.watchlist(k, "file"), d.name));
                 }
             }
             Err(e) => errs.push(format!(
@@ -183,14 +220,16 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Vec<String> {
     }
 
     // Plate rules: only on plate cameras, and only naming declared lists of the right kind.
-    for c in &cfg.cameras {
-        for r in &c.rules.rules {
+    for (i, c) in cfg.cameras.iter().enumerate() {
+        for (j, r) in c.rules.rules.iter().enumerate() {
             let unknown_vehicle = match r.kind {
                 RuleKind::PlateHotlist => false,
                 RuleKind::PlateUnknownVehicle => true,
                 _ => continue,
             };
-            let pos = pos_of(text, &format!("\"{}\"", r.id));
+            use super::positions::{Entry, Which};
+            let pos = at.rules_entry(i, &c.id, Entry::Rule, Which::Index(j), None);
+            let lists_pos = at.rules_entry(i, &c.id, Entry::Rule, Which::Index(j), Some("lists"));
             if !c.plates {
                 errs.push(format!(
                     "{origin}:{pos} camera '{}' rule '{}' is a plate rule but the camera reads no plates\n  fix: add `plates = true` to the [[camera]]",
@@ -200,11 +239,11 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Vec<String> {
             for l in r.lists.iter().flatten() {
                 match declared.get(l) {
                     None => errs.push(format!(
-                        "{origin}:{pos} camera '{}' rule '{}' names watchlist '{l}', which is not declared\n  fix: add a [[watchlists.list]] with name = \"{l}\"",
+                        "{origin}:{lists_pos} camera '{}' rule '{}' names watchlist '{l}', which is not declared\n  fix: add a [[watchlists.list]] with name = \"{l}\"",
                         c.id, r.id
                     )),
                     Some(kind) if unknown_vehicle && *kind != ListKind::Allowlist => errs.push(format!(
-                        "{origin}:{pos} camera '{}' rule '{}' (plate_unknown_vehicle) names '{l}', a {}\n  fix: unknown-vehicle rules name allowlists",
+                        "{origin}:{lists_pos} camera '{}' rule '{}' (plate_unknown_vehicle) names '{l}', a {}\n  fix: unknown-vehicle rules name allowlists",
                         c.id,
                         r.id,
                         kind.as_str()
@@ -213,6 +252,26 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Vec<String> {
                 }
             }
         }
+    }
+    errs
+}
+
+/// Checks `[plates.read_log]`; when enabled the key must be readable now (the daemon refuses
+/// to start without it rather than log reads unkeyed or not at all).
+fn validate_read_log(origin: &str, text: &str, rl: &ReadLogConfig) -> Vec<String> {
+    use super::read_log::{MAX_RETENTION_DAYS, ReadLogKey};
+    let pos = pos_of(text, "[plates.read_log");
+    let mut errs = Vec::new();
+    if rl.retention_days == 0 || rl.retention_days > MAX_RETENTION_DAYS {
+        errs.push(format!(
+            "{origin}:{pos} [plates.read_log] retention_days {} must be 1..={MAX_RETENTION_DAYS}\n  fix: keep reads no longer than the deployment's legal basis allows (default 7)",
+            rl.retention_days
+        ));
+    }
+    if rl.enabled
+        && let Err(e) = ReadLogKey::load(rl)
+    {
+        errs.push(format!("{origin}:{pos} [plates.read_log] {e}"));
     }
     errs
 }

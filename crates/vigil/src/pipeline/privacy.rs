@@ -9,7 +9,7 @@
 use serde::Deserialize;
 use vigil_core::{Detection, Frame, PointPx};
 use vigil_rules::Coords;
-use vigil_rules::geometry::{point_in_polygon, validate_polygon};
+use vigil_rules::geometry::{ShapeProblem, point_in_polygon, validate_polygon};
 
 /// One mask as written: `[[camera.privacy_mask]]` with `points` (and `coords`, default
 /// normalised like zones).
@@ -23,6 +23,27 @@ pub struct MaskConfig {
     pub points: Vec<[f64; 2]>,
 }
 
+impl MaskConfig {
+    /// The mask in pixels of a `width × height` frame, checked (≥ 3 points, inside the frame,
+    /// not self-intersecting).
+    pub fn polygon_px(&self, width: u32, height: u32) -> Result<Vec<PointPx>, ShapeProblem> {
+        let (sx, sy) = match self.coords {
+            Coords::Normalized => (f64::from(width), f64::from(height)),
+            Coords::Pixels => (1.0, 1.0),
+        };
+        let poly: Vec<PointPx> = self
+            .points
+            .iter()
+            .map(|[x, y]| PointPx {
+                x: (x * sx) as f32,
+                y: (y * sy) as f32,
+            })
+            .collect();
+        validate_polygon(&poly, width as f32, height as f32)?;
+        Ok(poly)
+    }
+}
+
 /// A camera's masks in frame pixels.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Masks {
@@ -34,19 +55,8 @@ impl Masks {
     pub fn resolve(cfgs: &[MaskConfig], width: u32, height: u32) -> Result<Self, String> {
         let mut polys = Vec::with_capacity(cfgs.len());
         for (i, m) in cfgs.iter().enumerate() {
-            let (sx, sy) = match m.coords {
-                Coords::Normalized => (f64::from(width), f64::from(height)),
-                Coords::Pixels => (1.0, 1.0),
-            };
-            let poly: Vec<PointPx> = m
-                .points
-                .iter()
-                .map(|[x, y]| PointPx {
-                    x: (x * sx) as f32,
-                    y: (y * sy) as f32,
-                })
-                .collect();
-            validate_polygon(&poly, width as f32, height as f32)
+            let poly = m
+                .polygon_px(width, height)
                 .map_err(|e| format!("privacy_mask {}: {e}", i + 1))?;
             polys.push(poly);
         }

@@ -12,8 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use vigil_alert::{AnySink, Delivery, History, HistoryConfig, Outbox, OutboxConfig};
 use vigil_core::alert::Alert;
-use vigil_infer::decode::ScoreThresholds;
-use vigil_infer::{DetectParams, Detector, PoolConfig, PooledDetector, SessionOptions, WorkerPool};
+use vigil_infer::WorkerPool;
 use vigil_ingest::{CameraSource, CameraSourceConfig, SupervisorPolicy};
 use vigil_watchlist::LiveWatchlists;
 
@@ -167,42 +166,7 @@ impl Pipeline {
         }
 
         // Detector pool.
-        // By manifest `name`, as `vigil detect` and `vigil eval` do.
-        let manifest = crate::cmd::models::read_manifests(model_dir)?
-            .into_iter()
-            .find(|m| m.name == cfg.detector.model)
-            .with_context(|| {
-                format!(
-                    "[detector] model '{}' has no manifest in {} (fix: see `vigil models list`)",
-                    cfg.detector.model,
-                    model_dir.display()
-                )
-            })?;
-        let params = DetectParams {
-            thresholds: ScoreThresholds::uniform(cfg.detector.score.min(0.1)),
-            classes: cfg.detector.classes.clone(),
-            ..Default::default()
-        };
-        let opts = SessionOptions {
-            intra_threads: cfg.detector.intra_threads,
-            ..Default::default()
-        };
-        let dets = (0..cfg.detector.workers)
-            .map(|_| {
-                Ok(PooledDetector {
-                    detector: Detector::new(manifest.clone(), model_dir, &opts)?,
-                    params: params.clone(),
-                })
-            })
-            .collect::<Result<Vec<_>, vigil_infer::InferError>>()?;
-        let pool = WorkerPool::new(
-            dets,
-            PoolConfig {
-                queue_per_camera: cfg.detector.queue_per_camera,
-                name: manifest.name.clone(),
-                ..Default::default()
-            },
-        )?;
+        let pool = crate::pipeline::detector_pool::start(cfg, model_dir)?;
 
         // Cameras: resolve every camera's settings first, so that a bad one starts nothing.
         let stop = Arc::new(AtomicBool::new(false));
@@ -219,6 +183,7 @@ impl Pipeline {
 
         // Watchlists and the plate stage (only when some camera reads plates).
         let watchlists = open_watchlists(cfg)?;
+        let read_log = crate::pipeline::read_log::open_per_config(cfg)?;
         let plate_stage = if cfg.cameras.iter().any(|c| c.plates) {
             Some(PlateStage::start(&cfg.plates, model_dir)?)
         } else {
@@ -242,17 +207,19 @@ impl Pipeline {
                     .collect(),
             ),
             latest: Mutex::default(),
+            tracks: Mutex::default(),
             analysed: Mutex::default(),
             rules: Mutex::default(),
             plates: Mutex::default(),
             pool: pool.stats(),
-            model: manifest.name.clone(),
+            model: cfg.detector.model.clone(),
             plate_counters: plate_stage.as_ref().map(PlateStage::counters),
             sinks: deliveries.iter().map(Delivery::status).collect(),
             outbox: outbox.clone(),
             history: history.clone(),
             alerts_tx: tokio::sync::broadcast::channel(256).0,
             watchlists: watchlists.clone(),
+            read_log: read_log.clone(),
             started: Instant::now(),
         });
         let mut engine = Analysis::new(
@@ -260,7 +227,8 @@ impl Pipeline {
             watchlists.clone(),
             plate_stage.as_ref().and_then(PlateStage::submitter),
         )?
-        .with_shared(shared.clone());
+        .with_shared(shared.clone())
+        .with_read_log(read_log);
         let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded::<AnalysisCmd>();
 
         // Analysis: tracking + plates + rules + outbox.
@@ -496,6 +464,10 @@ impl Pipeline {
             stop_camera(run);
         }
         self.stop.store(true, Ordering::Relaxed);
+        // The submitter shares the pool's result sender: while it lives the results channel
+        // never closes, and the analysis thread would sit out its 15 s fallback instead of
+        // ending as soon as the pool has drained.
+        drop(self.submitter);
         if let Some(p) = self.pool.take() {
             p.shutdown(Duration::from_secs(10));
         }

@@ -33,6 +33,9 @@ pub struct Shared {
     pub cameras: Mutex<Vec<(String, CameraStatus)>>,
     /// Latest analysed frame per camera (pixels shared, not copied), for snapshots.
     pub latest: Mutex<HashMap<String, Frame>>,
+    /// Tracks of the latest analysed frame per camera, as the console draws them; replaced
+    /// whole each frame (the lock is held for the swap or an `Arc` clone).
+    pub tracks: Mutex<HashMap<String, Arc<vigil_http::CameraDetections>>>,
     /// Frames analysed per camera.
     pub analysed: Mutex<HashMap<String, u64>>,
     /// Per (camera, rule id).
@@ -55,6 +58,8 @@ pub struct Shared {
     pub alerts_tx: tokio::sync::broadcast::Sender<Arc<serde_json::Value>>,
     /// Watchlists, when the pipeline has any.
     pub watchlists: Option<Arc<LiveWatchlists>>,
+    /// The plate read log (keyed hashes), when `[plates.read_log]` is enabled.
+    pub read_log: Option<crate::pipeline::read_log::ReadLog>,
     /// When the pipeline started.
     pub started: std::time::Instant,
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests of the `vigil` binary.
 #![allow(dead_code)]
 
+pub mod jetstream;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

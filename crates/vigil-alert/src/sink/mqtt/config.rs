@@ -46,9 +46,14 @@ pub struct MqttConfig {
     /// Largest packet sent, in bytes (events carry base64 snapshots). Default 1 MiB.
     #[serde(default = "default_max_packet_bytes")]
     pub max_packet_bytes: usize,
-    /// Use TLS (needs the cargo feature `tls`). Default false.
+    /// Use TLS (needs the cargo feature `tls`; the usual port is 8883). Default false, or true
+    /// when `ca_file` is set.
     #[serde(default)]
     pub tls: bool,
+    /// PEM file with the CA certificate(s) to trust for the broker's certificate, instead of the
+    /// system's. Implies `tls`. Default: none (the system's CA certificates).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_host() -> String {
@@ -90,6 +95,7 @@ impl MqttConfig {
             ack_timeout_ms: default_ack_timeout_ms(),
             max_packet_bytes: default_max_packet_bytes(),
             tls: false,
+            ca_file: None,
         }
     }
 }

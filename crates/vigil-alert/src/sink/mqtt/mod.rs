@@ -11,6 +11,9 @@
 //! The last will (`offline`, retained, QoS 1) tells consumers the node vanished.
 //! After any error the whole connection is dropped and rebuilt on the next publish, so a
 //! packet retransmitted by the old session can never be mistaken for the current one.
+//!
+//! TLS (`tls`, `ca_file`) needs the cargo feature `tls`; the sink gives rumqttc its own rustls
+//! configuration ([`ClientTls`]) and reports handshake failures with what they mean.
 
 mod config;
 
@@ -27,6 +30,7 @@ use crate::event::Event;
 use crate::secret::{Secret, resolve};
 use crate::sink::Sink;
 use crate::template::{Levels, Template};
+use crate::tls::ClientTls;
 
 /// What the driver task reports.
 #[derive(Debug)]
@@ -60,6 +64,8 @@ pub struct MqttSink {
     state_topic: Option<Template>,
     availability_topic: String,
     password: Option<Secret>,
+    /// `Some` when the connection uses TLS (`tls` or `ca_file`).
+    tls: Option<ClientTls>,
     conn: Option<Conn>,
 }
 
@@ -72,6 +78,7 @@ impl std::fmt::Debug for MqttSink {
                 &format_args!("{}:{}", self.config.host, self.config.port),
             )
             .field("topic", &self.topic)
+            .field("tls", &self.tls)
             .field("connected", &self.conn.is_some())
             .finish()
     }
@@ -104,12 +111,17 @@ impl MqttSink {
             config.password_env.as_deref(),
             config.password_file.as_deref(),
         )?;
-        if config.tls && !cfg!(feature = "tls") {
-            return Err(ConfigError::Invalid {
-                sink: name.into(),
-                message: "tls = true needs vigil built with the cargo feature `tls`".into(),
-            });
-        }
+        let tls = if config.tls || config.ca_file.is_some() {
+            if !cfg!(feature = "tls") {
+                return Err(ConfigError::Invalid {
+                    sink: name.into(),
+                    message: "tls = true (or ca_file) needs vigil built with the cargo feature `tls`".into(),
+                });
+            }
+            Some(ClientTls::new(name, config.ca_file.as_deref())?)
+        } else {
+            None
+        };
         Ok(Self {
             name: name.into(),
             node: node.into(),
@@ -118,6 +130,7 @@ impl MqttSink {
             state_topic,
             availability_topic,
             password,
+            tls,
             conn: None,
         })
     }
@@ -142,8 +155,10 @@ impl MqttSink {
             opts.set_credentials(user.clone(), pw.expose());
         }
         #[cfg(feature = "tls")]
-        if c.tls {
-            opts.set_transport(rumqttc::Transport::tls_with_default_config());
+        if let Some(tls) = &self.tls {
+            opts.set_transport(rumqttc::Transport::tls_with_config(
+                rumqttc::TlsConfiguration::Rustls(tls.config()),
+            ));
         }
         let (client, eventloop) = AsyncClient::new(opts, 16);
         let (tx, reports) = mpsc::channel(64);
@@ -152,6 +167,7 @@ impl MqttSink {
             client.clone(),
             tx,
             self.availability_topic.clone(),
+            self.tls.clone(),
         ));
         Conn {
             client,
@@ -218,6 +234,7 @@ async fn drive(
     client: AsyncClient,
     tx: mpsc::Sender<Report>,
     availability_topic: String,
+    tls: Option<ClientTls>,
 ) {
     loop {
         match eventloop.poll().await {
@@ -234,7 +251,11 @@ async fn drive(
             }
             Ok(_) => {}
             Err(e) => {
-                let _ = tx.try_send(Report::Failed(e.to_string()));
+                let detail = match &tls {
+                    Some(tls) => tls.explain(&e),
+                    None => e.to_string(),
+                };
+                let _ = tx.try_send(Report::Failed(detail));
                 // rumqttc reconnects on the next poll; pace it.
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }

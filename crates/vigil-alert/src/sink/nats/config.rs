@@ -33,6 +33,15 @@ pub struct NatsConfig {
     /// TCP/handshake timeout. Default 3000 ms.
     #[serde(default = "default_connect_timeout_ms")]
     pub connect_timeout_ms: u64,
+    /// Require TLS: the connection fails rather than continue in clear text. Default false, or
+    /// true when `ca_file` is set or the URL is `tls://…`. A server that demands TLS gets it
+    /// either way, with the same trust settings.
+    #[serde(default)]
+    pub tls: bool,
+    /// PEM file with the CA certificate(s) to trust for the server's certificate, instead of the
+    /// system's. Implies `tls`. Default: none (the system's CA certificates).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Stream the sink creates if missing.
@@ -82,6 +91,8 @@ impl NatsConfig {
             password_file: None,
             ack_timeout_ms: default_ack_timeout_ms(),
             connect_timeout_ms: default_connect_timeout_ms(),
+            tls: false,
+            ca_file: None,
         }
     }
 }

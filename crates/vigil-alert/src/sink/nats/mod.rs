@@ -5,6 +5,11 @@
 //! otherwise create (within the stream's duplicate window), and `Ok` only after the stream's
 //! publish ack. With `[stream]` configured the stream is created at connect time if missing,
 //! and an existing stream is checked to capture the configured subjects.
+//!
+//! TLS (`tls`, `ca_file`, or a `tls://` URL) needs no cargo feature: the NATS client always
+//! carries rustls. The sink always hands the client its own rustls configuration
+//! ([`ClientTls`]), also when TLS is not required, because a server may demand TLS in its
+//! greeting and the upgrade must then trust what the config says.
 
 mod config;
 
@@ -20,6 +25,7 @@ use crate::event::Event;
 use crate::secret::{Secret, redact_url, resolve};
 use crate::sink::Sink;
 use crate::template::{Levels, Template};
+use crate::tls::ClientTls;
 
 /// Publishes to a JetStream stream; see the module docs.
 pub struct NatsSink {
@@ -28,6 +34,10 @@ pub struct NatsSink {
     config: NatsConfig,
     subject: Template,
     password: Option<Secret>,
+    /// Trust settings for the server's certificate (`ca_file`, else the system's CAs).
+    tls: ClientTls,
+    /// `tls`, `ca_file` or a `tls://` URL: clear text is refused.
+    require_tls: bool,
     /// `None` until connected, and again after any failure (next publish reconnects).
     js: Option<jetstream::Context>,
 }
@@ -38,6 +48,7 @@ impl std::fmt::Debug for NatsSink {
             .field("name", &self.name)
             .field("url", &redact_url(&self.config.url))
             .field("subject", &self.subject)
+            .field("require_tls", &self.require_tls)
             .field("connected", &self.js.is_some())
             .finish()
     }
@@ -59,12 +70,16 @@ impl NatsSink {
                 message: "password set without username".into(),
             });
         }
+        let tls = ClientTls::new(name, config.ca_file.as_deref())?;
+        let require_tls = config.tls || config.ca_file.is_some() || config.url.starts_with("tls://");
         Ok(Self {
             name: name.into(),
             node: node.into(),
             config,
             subject,
             password,
+            tls,
+            require_tls,
             js: None,
         })
     }
@@ -79,20 +94,28 @@ impl NatsSink {
         };
         let mut opts = ConnectOptions::new()
             .name(format!("vigil-{}-{}", self.node, self.name))
-            .connection_timeout(Duration::from_millis(self.config.connect_timeout_ms));
+            .connection_timeout(Duration::from_millis(self.config.connect_timeout_ms))
+            .tls_client_config((*self.tls.config()).clone())
+            .require_tls(self.require_tls);
         if let (Some(user), Some(pw)) = (&self.config.username, &self.password) {
             opts = opts.user_and_password(user.clone(), pw.expose().to_owned());
         }
         let client = async_nats::connect_with_options(self.config.url.as_str(), opts)
             .await
-            .map_err(|e| unavailable(format!("connect {}: {e}", redact_url(&self.config.url))))?;
+            .map_err(|e| {
+                unavailable(format!(
+                    "connect {}: {}",
+                    redact_url(&self.config.url),
+                    self.tls.explain(&e)
+                ))
+            })?;
         let js = jetstream::ContextBuilder::new()
             .timeout(Duration::from_millis(self.config.ack_timeout_ms))
             .build(client);
         if let Some(sc) = &self.config.stream {
             ensure_stream(&self.name, &js, sc).await?;
         }
-        tracing::info!(sink = %self.name, url = %redact_url(&self.config.url), "connected to NATS");
+        tracing::info!(sink = %self.name, url = %redact_url(&self.config.url), tls_required = self.require_tls, "connected to NATS");
         self.js = Some(js.clone());
         Ok(js)
     }

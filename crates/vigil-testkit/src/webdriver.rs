@@ -1,8 +1,10 @@
 //! A minimal W3C WebDriver client over HTTP JSON, enough to drive headless Chromium through
 //! `chromedriver`: sessions, navigation, elements, clicks at offsets, typing (including file
 //! paths into file inputs), scripts and screenshots.
-
-#![allow(dead_code)] // not every test uses every command
+//!
+//! Shared by the console's browser tests against a test backend (`vigil-http`) and against the
+//! real daemon (`vigil`). Every wait polls with a deadline and, on timeout, panics with the
+//! page's text, so a failure under load says what the page showed instead of hanging.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -10,6 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+/// How long [`Browser::wait`] and [`Browser::find`] wait before failing.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 
 /// The key W3C WebDriver uses for element references.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -192,11 +197,12 @@ impl Browser {
         v[ELEMENT].as_str().map(str::to_owned)
     }
 
-    /// The element matching `selector`, waiting up to 10 s for it to appear.
+    /// The element matching `selector`, waiting up to [`DEFAULT_WAIT`] for it to appear.
     pub fn find(&self, selector: &str) -> String {
         self.wait(&format!("element {selector}"), || self.try_find(selector))
     }
 
+    /// Clicks the element matching `selector` (waiting for it to appear).
     pub fn click(&self, selector: &str) {
         let el = self.find(selector);
         self.cmd("POST", &format!("/element/{el}/click"), Some(json!({})));
@@ -251,36 +257,69 @@ impl Browser {
         )
     }
 
-    /// Polls `f` every 100 ms until it gives a value; panics after 10 s with `what` and the
-    /// page's text.
-    pub fn wait<T>(&self, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    /// Polls `f` every 100 ms until it gives a value; panics after [`DEFAULT_WAIT`] with
+    /// `what` and the page's text.
+    pub fn wait<T>(&self, what: &str, f: impl FnMut() -> Option<T>) -> T {
+        self.wait_up_to(what, DEFAULT_WAIT, f)
+    }
+
+    /// [`Browser::wait`] with its own deadline, for what depends on a real pipeline (a first
+    /// detection, a live alert) and so takes longer on a loaded machine.
+    pub fn wait_up_to<T>(&self, what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
         let started = Instant::now();
         loop {
             if let Some(v) = f() {
                 return v;
             }
-            if started.elapsed() > Duration::from_secs(10) {
-                let text = self
-                    .call(
-                        "POST",
-                        &format!("/session/{}/execute/sync", self.session),
-                        Some(json!({"script": "return location.href + '\\n' + document.body.innerText", "args": []})),
-                    )
-                    .unwrap_or_default();
+            if started.elapsed() > timeout {
                 panic!(
-                    "timed out waiting for {what}; the page shows:\n{}",
-                    text.as_str().unwrap_or("?")
+                    "timed out after {:.0} s waiting for {what}; the page shows:\n{}",
+                    timeout.as_secs_f64(),
+                    self.page_text()
                 );
             }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
 
+    /// The page's address and visible text (for failure messages); `?` when unavailable.
+    pub fn page_text(&self) -> String {
+        self.call(
+            "POST",
+            &format!("/session/{}/execute/sync", self.session),
+            Some(json!({"script": "return location.href + '\\n' + document.body.innerText", "args": []})),
+        )
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
+    }
+
     /// Waits until `script` (a function body) returns `true`.
     pub fn wait_js(&self, what: &str, script: &str) {
-        self.wait(what, || {
+        self.wait_js_up_to(what, DEFAULT_WAIT, script);
+    }
+
+    /// [`Browser::wait_js`] with its own deadline.
+    pub fn wait_js_up_to(&self, what: &str, timeout: Duration, script: &str) {
+        self.wait_up_to(what, timeout, || {
             (self.js(script, json!([])) == Value::Bool(true)).then_some(())
         });
+    }
+
+    /// Whether `a` and `b` are drawn as different glyphs in the font of the first element
+    /// matching `selector` (the body when none does). Two characters no installed font has are
+    /// both drawn as the same empty box, so `false` for two different CJK characters means the
+    /// machine lacks a CJK font and screenshots would show boxes instead of plate text.
+    pub fn draws_distinct_glyphs(&self, selector: &str, a: char, b: char) -> bool {
+        let script = "const probe = document.querySelector(arguments[0]) || document.body;
+            const c = document.createElement('canvas'); c.width = 48; c.height = 48;
+            const x = c.getContext('2d');
+            x.font = '32px ' + getComputedStyle(probe).fontFamily;
+            const draw = (t) => { x.clearRect(0, 0, 48, 48); x.fillStyle = '#000'; x.fillText(t, 4, 38);
+                                  return Array.from(x.getImageData(0, 0, 48, 48).data).join(','); };
+            const [a, b, blank] = [draw(arguments[1]), draw(arguments[2]), draw(' ')];
+            return a !== b && a !== blank && b !== blank;";
+        self.js(script, json!([selector, a.to_string(), b.to_string()])) == Value::Bool(true)
     }
 
     /// Saves a PNG screenshot of the window to `path`.
@@ -328,9 +367,14 @@ fn base64_decode(s: &str) -> Vec<u8> {
     out
 }
 
-#[test]
-fn base64_decodes_padding() {
-    assert_eq!(base64_decode("TWFu"), b"Man");
-    assert_eq!(base64_decode("TWE="), b"Ma");
-    assert_eq!(base64_decode("TQ=="), b"M");
+#[cfg(test)]
+mod tests {
+    use super::base64_decode;
+
+    #[test]
+    fn base64_decodes_padding() {
+        assert_eq!(base64_decode("TWFu"), b"Man");
+        assert_eq!(base64_decode("TWE="), b"Ma");
+        assert_eq!(base64_decode("TQ=="), b"M");
+    }
 }
