@@ -83,6 +83,17 @@ impl ClientTls {
     }
 }
 
+/// The PEM text of `ca_file`, checked as [`ClientTls::new`] checks it (readable, at least one
+/// usable CA certificate), for client libraries that take PEM text (lapin, AMQP).
+pub(crate) fn read_ca_pem(sink: &str, path: &Path) -> Result<String, ConfigError> {
+    load_ca_file(sink, path)?;
+    std::fs::read_to_string(path).map_err(|e| ConfigError::CaFile {
+        sink: sink.into(),
+        path: PathBuf::from(path),
+        detail: format!("cannot read: {e}"),
+    })
+}
+
 /// Reads every certificate in `path` into a root store; at least one is required.
 fn load_ca_file(sink: &str, path: &Path) -> Result<RootCertStore, ConfigError> {
     let ca_error = |detail: String| ConfigError::CaFile {

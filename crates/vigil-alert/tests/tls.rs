@@ -8,6 +8,9 @@
 //! - MQTT (cargo feature `tls`; `make unit` runs this binary with it): a private Mosquitto with
 //!   a TLS listener; the same checks through the MQTT sink and a TLS subscriber. Without the
 //!   feature, asking for TLS is a config error naming the feature.
+//! - AMQP (cargo feature `tls`): a private RabbitMQ node (its own node name, ports and data
+//!   directory beside the machine's broker) with only a TLS listener; the AMQP sink with
+//!   `ca_file` delivers to a queue a TLS consumer reads; one trusting another CA is refused.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -57,7 +60,12 @@ struct Broker {
 
 impl Broker {
     /// Starts `cmd` (stdout and stderr to `log`) and waits until it accepts TCP on `port`.
-    fn start(mut cmd: Command, port: u16, log: std::path::PathBuf) -> Self {
+    fn start(cmd: Command, port: u16, log: std::path::PathBuf) -> Self {
+        Self::start_within(cmd, port, log, Duration::from_secs(10))
+    }
+
+    /// As [`Broker::start`], waiting at most `wait` (an Erlang node boots in seconds).
+    fn start_within(mut cmd: Command, port: u16, log: std::path::PathBuf, wait: Duration) -> Self {
         let out = std::fs::File::create(&log).expect("broker log");
         let err = out.try_clone().expect("broker log");
         let child = cmd
@@ -67,7 +75,7 @@ impl Broker {
             .spawn()
             .expect("start broker");
         let mut broker = Self { child, log };
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + wait;
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline || matches!(broker.child.try_wait(), Ok(Some(_))) {
                 panic!("broker did not start on {port}:\n{}", broker.log_text());
@@ -398,4 +406,178 @@ async fn mqtt_sink_over_tls_trusts_its_ca_file_and_names_the_problem_otherwise()
         "the refused sink must have delivered nothing"
     );
     consumer.abort();
+}
+
+#[cfg(feature = "tls")]
+const RABBITMQ: &str = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+
+/// A private RabbitMQ node with only a TLS listener, beside the machine's own broker: its own
+/// node name, distribution port and data directory; guest may log in from loopback.
+#[cfg(feature = "tls")]
+fn start_rabbitmq_tls(dir: &Path, pki: &TestPki) -> (Broker, u16) {
+    let (port, dist) = (free_port(), free_port());
+    let base = dir.join("rabbitmq");
+    std::fs::create_dir_all(&base).expect("rabbitmq dir");
+    let conf = base.join("rabbitmq.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listeners.tcp = none\nlisteners.ssl.default = {port}\n\
+             ssl_options.cacertfile = {}\nssl_options.certfile = {}\nssl_options.keyfile = {}\n\
+             ssl_options.verify = verify_none\nssl_options.fail_if_no_peer_cert = false\n",
+            pki.ca_file.display(),
+            pki.cert_file.display(),
+            pki.key_file.display()
+        ),
+    )
+    .expect("rabbitmq.conf");
+    let plugins = base.join("enabled_plugins");
+    std::fs::write(&plugins, "[].\n").expect("enabled_plugins");
+    let mut cmd = Command::new(RABBITMQ);
+    cmd.env("RABBITMQ_NODENAME", format!("vigil-tls-{port}@localhost"))
+        .env("RABBITMQ_DIST_PORT", dist.to_string())
+        .env("RABBITMQ_MNESIA_BASE", base.join("mnesia"))
+        .env("RABBITMQ_LOG_BASE", base.join("log"))
+        .env("RABBITMQ_CONFIG_FILE", base.join("rabbitmq"))
+        .env("RABBITMQ_ENABLED_PLUGINS_FILE", &plugins)
+        .env("RABBITMQ_PID_FILE", base.join("pid"))
+        // The start script then execs the Erlang VM, so killing the child stops the node.
+        .env("RUNNING_UNDER_SYSTEMD", "1");
+    let broker = Broker::start_within(cmd, port, base.join("out.log"), Duration::from_secs(60));
+    (broker, port)
+}
+
+#[cfg(feature = "tls")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amqp_sink_over_tls_trusts_its_ca_file_and_names_the_problem_otherwise() {
+    use futures_util::StreamExt as _;
+    use lapin::options::{
+        BasicAckOptions, BasicConsumeOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+    };
+    use lapin::types::FieldTable;
+    use vigil_alert::sink::amqp::{AmqpConfig, AmqpSink};
+
+    assert!(Path::new(RABBITMQ).exists(), "{RABBITMQ} is needed");
+    let dir = tempfile::tempdir().expect("tmp");
+    let pki = TestPki::generate(dir.path(), "broker");
+    let stranger = TestPki::generate(dir.path(), "stranger");
+    let (mut broker, port) = start_rabbitmq_tls(dir.path(), &pki);
+    let url = format!("amqps://localhost:{port}/%2f");
+
+    // A consumer over TLS trusting the broker's CA: exchange, queue and binding first, so the
+    // sink's mandatory publishes have somewhere to go.
+    let consumer_tls = lapin::tcp::OwnedTLSConfig {
+        identity: None,
+        cert_chain: Some(pki.ca_pem.clone()),
+    };
+    let conn = lapin::Connection::connect_with_config(
+        &url,
+        lapin::ConnectionProperties::default(),
+        consumer_tls,
+        lapin::runtime::default_runtime().expect("runtime"),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("TLS consumer cannot connect: {e}\n{}", broker.log_text()));
+    let ch = conn.create_channel().await.expect("channel");
+    ch.exchange_declare(
+        "vigil.tls".into(),
+        lapin::ExchangeKind::Topic,
+        ExchangeDeclareOptions {
+            durable: true,
+            ..Default::default()
+        },
+        FieldTable::default(),
+    )
+    .await
+    .expect("exchange");
+    ch.queue_declare(
+        "vigil.tls.alerts".into(),
+        QueueDeclareOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .expect("queue");
+    ch.queue_bind(
+        "vigil.tls.alerts".into(),
+        "vigil.tls".into(),
+        "#".into(),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .expect("bind");
+    let mut deliveries = ch
+        .basic_consume(
+            "vigil.tls.alerts".into(),
+            "test".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .expect("consume");
+
+    // Trusting the broker's CA: every alert arrives, in order, through outbox and delivery loop.
+    let mut config = AmqpConfig::with_exchange(url.clone(), "vigil.tls");
+    config.ca_file = Some(pki.ca_file.clone());
+    let ob = outbox(dir.path(), "soc");
+    let (stop, shutdown) = watch::channel(false);
+    let d = delivery::spawn(
+        ob.clone(),
+        "soc",
+        AmqpSink::new("soc", "test-node", config).expect("sink"),
+        fast_retry(),
+        shutdown,
+    );
+    let sent = alerts(&CAMERAS, ALERTS);
+    for a in &sent {
+        ob.enqueue(a).expect("enqueue").expect("routed");
+    }
+    let validator = schema();
+    let mut got = Vec::new();
+    while got.len() < sent.len() {
+        let delivery = tokio::time::timeout(Duration::from_secs(20), deliveries.next())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{} of {} alerts arrived; outbox holds {}:\n{}",
+                    got.len(),
+                    sent.len(),
+                    ob.len(),
+                    broker.log_text()
+                )
+            })
+            .expect("consumer alive")
+            .expect("delivery");
+        got.push(check_event(&validator, &delivery.data));
+        delivery.ack(BasicAckOptions::default()).await.expect("ack");
+    }
+    assert_same_per_camera_order(&sent, &got);
+    assert!(eventually(Duration::from_secs(10), || ob.is_empty()).await);
+    stop.send_replace(true);
+    assert!(d.join(Duration::from_secs(5)).await);
+
+    // Trusting another CA: refused, and the error says why.
+    let mut untrusted = AmqpConfig::with_exchange(url.clone(), "vigil.tls");
+    untrusted.ca_file = Some(stranger.ca_file.clone());
+    let mut sink = AmqpSink::new("soc-wrong-ca", "test-node", untrusted).expect("sink");
+    let text = publish_error(&mut sink, "soc-wrong-ca").await;
+    assert!(
+        text.contains(
+            "TLS handshake failed: the broker's certificate is not signed by a CA this sink trusts"
+        ),
+        "{text}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), deliveries.next())
+            .await
+            .is_err(),
+        "the refused sink must have delivered nothing"
+    );
+
+    // A ca_file with a plain amqp:// url is a config error, not a silently unencrypted link.
+    let mut plain = AmqpConfig::with_exchange(format!("amqp://localhost:{port}/%2f"), "vigil.tls");
+    plain.ca_file = Some(pki.ca_file.clone());
+    let e = AmqpSink::new("soc-plain", "test-node", plain).expect_err("amqp:// with ca_file");
+    assert!(e.to_string().contains("amqps://"), "{e}");
 }

@@ -37,6 +37,11 @@ pub struct AmqpConfig {
     /// How long to wait for the publisher confirm. Default 5000 ms.
     #[serde(default = "default_confirm_timeout_ms")]
     pub confirm_timeout_ms: u64,
+    /// PEM file with the CA certificate(s) to trust for the broker's certificate, added to the
+    /// system's. Needs an `amqps://` url and the cargo feature `tls`. Default: none (an
+    /// `amqps://` url trusts the system's CA certificates only).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_url() -> String {
@@ -68,6 +73,7 @@ impl AmqpConfig {
             routing_key: default_routing_key(),
             mandatory: true,
             confirm_timeout_ms: default_confirm_timeout_ms(),
+            ca_file: None,
         }
     }
 }

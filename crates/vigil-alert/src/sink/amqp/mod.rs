@@ -4,6 +4,9 @@
 //! routing key, on a channel in confirm mode: `Ok` only after the broker's publisher confirm.
 //! Messages are `mandatory` by default, so "no queue bound" is a failed publish that keeps the
 //! alert in the outbox rather than a silent loss.
+//!
+//! TLS: an `amqps://` url (cargo feature `tls`); `ca_file` adds a private CA to the trusted
+//! certificates, and a refused handshake is reported with what it means.
 
 mod config;
 
@@ -29,6 +32,8 @@ pub struct AmqpSink {
     config: AmqpConfig,
     uri: AMQPUri,
     routing_key: Template,
+    /// PEM text of `ca_file`, read and checked when the sink is built.
+    ca_pem: Option<String>,
     /// Kept so the connection lives as long as the channel.
     conn: Option<(Connection, Channel)>,
 }
@@ -65,12 +70,31 @@ impl AmqpSink {
         if let Some(pw) = password {
             uri.authority.userinfo.password = pw.expose().to_owned();
         }
+        let ca_pem = match &config.ca_file {
+            None => None,
+            Some(path) => {
+                let invalid = |message: &str| ConfigError::Invalid {
+                    sink: name.into(),
+                    message: message.into(),
+                };
+                if !cfg!(feature = "tls") {
+                    return Err(invalid("ca_file needs vigil built with the cargo feature `tls`"));
+                }
+                if !config.url.starts_with("amqps://") {
+                    return Err(invalid(
+                        "ca_file is for TLS: use an amqps:// url (port 5671 by default)",
+                    ));
+                }
+                Some(crate::tls::read_ca_pem(name, path)?)
+            }
+        };
         Ok(Self {
             name: name.into(),
             node: node.into(),
             config,
             uri,
             routing_key,
+            ca_pem,
             conn: None,
         })
     }
@@ -88,9 +112,28 @@ impl AmqpSink {
         };
         let props = ConnectionProperties::default()
             .with_connection_name(format!("vigil-{}-{}", self.node, self.name).into());
-        let conn = Connection::connect_uri(self.uri.clone(), props)
-            .await
-            .map_err(|e| unavailable(format!("connect {}: {e}", redact_url(&self.config.url))))?;
+        let connected = match &self.ca_pem {
+            None => Connection::connect_uri(self.uri.clone(), props).await,
+            Some(pem) => {
+                let runtime = lapin::runtime::default_runtime()
+                    .map_err(|e| unavailable(format!("AMQP runtime: {e}")))?;
+                let tls = lapin::tcp::OwnedTLSConfig {
+                    identity: None,
+                    cert_chain: Some(pem.clone()),
+                };
+                Connection::connect_uri_with_config(self.uri.clone(), props, tls, runtime).await
+            }
+        };
+        let conn = connected.map_err(|e| {
+            let trust = match &self.config.ca_file {
+                Some(p) => format!("ca_file {} and the system's CA certificates", p.display()),
+                None => "the system's CA certificates".into(),
+            };
+            let problem = crate::tls::tls_problem(&e, &trust)
+                .map(|p| format!("; TLS handshake failed: {p}"))
+                .unwrap_or_default();
+            unavailable(format!("connect {}: {e}{problem}", redact_url(&self.config.url)))
+        })?;
         let channel = conn
             .create_channel()
             .await
