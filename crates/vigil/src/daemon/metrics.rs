@@ -269,6 +269,16 @@ pub fn render(sh: &Shared) -> String {
         g.set(i64::try_from(sh.outbox.bytes()).unwrap_or(i64::MAX));
         reg(&r, &g);
     }
+    // Alert history: what is held under the retention of `[node] history_*`.
+    if let Ok(g) = IntGauge::new("vigil_history_alerts", "Alerts (with snapshots) kept in the alert history") {
+        g.set(sh.history.len().map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX)));
+        reg(&r, &g);
+    }
+    if let Ok(g) = IntGauge::new("vigil_history_bytes", "Size of the alert history file") {
+        let bytes = std::fs::metadata(sh.history.path()).map_or(0, |m| m.len());
+        g.set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        reg(&r, &g);
+    }
     // Process.
     let (rss, threads) = process_stats();
     if let Ok(g) = IntGauge::new("vigil_process_resident_memory_bytes", "Resident set size") {

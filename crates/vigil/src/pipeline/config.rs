@@ -27,6 +27,20 @@ pub struct NodeConfig {
     /// Outbox soft limit in bytes, same rule. Default 1 GiB.
     #[serde(default = "default_outbox_bytes")]
     pub outbox_max_bytes: u64,
+    /// Alert history retention by age, in days (alerts and their snapshots older than this are
+    /// deleted by the minute's prune, which logs what it removed). Default 30.
+    #[serde(default = "default_history_days")]
+    pub history_max_age_days: u64,
+    /// Alert history retention by count: beyond it the oldest are deleted. Default 100000.
+    #[serde(default = "default_history_alerts")]
+    pub history_max_alerts: u64,
+}
+
+fn default_history_days() -> u64 {
+    30
+}
+fn default_history_alerts() -> u64 {
+    100_000
 }
 
 fn default_outbox_entries() -> u64 {
@@ -316,6 +330,12 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Result<(), St
     {
         errs.push(format!("{origin}:{} [api] {e}", at.table("api", None)));
     }
+    if !(1..=3650).contains(&cfg.node.history_max_age_days) || cfg.node.history_max_alerts == 0 {
+        let pos = key_pos(text, "history_max_age_days");
+        errs.push(format!(
+            "{origin}:{pos} [node] history_max_age_days must be 1–3650 and history_max_alerts ≥ 1\n  fix: the retention of alert history (and its snapshots); the defaults are 30 days and 100000 alerts"
+        ));
+    }
     if cfg.node.outbox_max_entries < 100 || cfg.node.outbox_max_bytes < 1 << 20 {
         errs.push(format!(
             "{origin}: [node] outbox_max_entries must be ≥ 100 and outbox_max_bytes ≥ 1048576\n  fix: the outbox must hold at least an outage's worth of alerts"
@@ -510,6 +530,23 @@ zone = "lawn"
             "{e}"
         );
         assert!(e.contains("fix: use cuda, tensorrt, openvino, cpu"), "{e}");
+    }
+
+    #[test]
+    fn history_retention_is_read_and_checked() {
+        let c = parse("p.toml", GOOD).expect("valid");
+        assert_eq!((c.node.history_max_age_days, c.node.history_max_alerts), (30, 100_000));
+        let with = |keys: &str| {
+            GOOD.replace(
+                "data_dir = \"/tmp/x\"",
+                &format!("data_dir = \"/tmp/x\"\n{keys}"),
+            )
+        };
+        let c = parse("p.toml", &with("history_max_age_days = 7\nhistory_max_alerts = 500")).expect("valid");
+        assert_eq!((c.node.history_max_age_days, c.node.history_max_alerts), (7, 500));
+        let e = parse("p.toml", &with("history_max_age_days = 0")).expect_err("zero days");
+        assert!(e.starts_with("p.toml:5:1: [node] history_max_age_days"), "{e}");
+        assert!(parse("p.toml", &with("history_max_alerts = 0")).is_err());
     }
 
     #[test]

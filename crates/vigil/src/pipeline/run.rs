@@ -194,7 +194,8 @@ impl Pipeline {
             &history_path,
             HistoryConfig {
                 snapshot_cap_bytes: cfg.node.snapshot_max_bytes,
-                ..Default::default()
+                max_age_s: cfg.node.history_max_age_days.saturating_mul(86_400),
+                max_count: cfg.node.history_max_alerts,
             },
         )
         .with_context(|| format!("opening the alert history {}", history_path.display()))?;
