@@ -270,8 +270,15 @@ pub fn render(sh: &Shared) -> String {
         reg(&r, &g);
     }
     // Alert history: what is held under the retention of `[node] history_*`.
-    if let Ok(g) = IntGauge::new("vigil_history_alerts", "Alerts (with snapshots) kept in the alert history") {
-        g.set(sh.history.len().map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX)));
+    if let Ok(g) = IntGauge::new(
+        "vigil_history_alerts",
+        "Alerts (with snapshots) kept in the alert history",
+    ) {
+        g.set(
+            sh.history
+                .len()
+                .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX)),
+        );
         reg(&r, &g);
     }
     if let Ok(g) = IntGauge::new("vigil_history_bytes", "Size of the alert history file") {

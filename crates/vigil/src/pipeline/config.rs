@@ -535,14 +535,17 @@ zone = "lawn"
     #[test]
     fn history_retention_is_read_and_checked() {
         let c = parse("p.toml", GOOD).expect("valid");
-        assert_eq!((c.node.history_max_age_days, c.node.history_max_alerts), (30, 100_000));
-        let with = |keys: &str| {
-            GOOD.replace(
-                "data_dir = \"/tmp/x\"",
-                &format!("data_dir = \"/tmp/x\"\n{keys}"),
-            )
-        };
-        let c = parse("p.toml", &with("history_max_age_days = 7\nhistory_max_alerts = 500")).expect("valid");
+        assert_eq!(
+            (c.node.history_max_age_days, c.node.history_max_alerts),
+            (30, 100_000)
+        );
+        let with =
+            |keys: &str| GOOD.replace("data_dir = \"/tmp/x\"", &format!("data_dir = \"/tmp/x\"\n{keys}"));
+        let c = parse(
+            "p.toml",
+            &with("history_max_age_days = 7\nhistory_max_alerts = 500"),
+        )
+        .expect("valid");
         assert_eq!((c.node.history_max_age_days, c.node.history_max_alerts), (7, 500));
         let e = parse("p.toml", &with("history_max_age_days = 0")).expect_err("zero days");
         assert!(e.starts_with("p.toml:5:1: [node] history_max_age_days"), "{e}");
