@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
 use common::*;
@@ -13,40 +12,12 @@ use tokio::sync::watch;
 use vigil_alert::sink::amqp::{AmqpConfig, AmqpSink};
 use vigil_alert::sink::mqtt::{MqttConfig, MqttSink};
 use vigil_alert::sink::nats::{NatsConfig, NatsSink, NatsStreamConfig};
-use vigil_alert::{CircuitState, CloudEvent, Outbox, OutboxConfig, RouteConfig, delivery};
+use vigil_alert::{CircuitState, CloudEvent, delivery};
 
 const NATS: &str = "127.0.0.1:4222";
 const MQTT: &str = "127.0.0.1:1883";
 const AMQP: &str = "127.0.0.1:5672";
 const CAMERAS: [&str; 3] = ["gate-1", "gate-2", "yard"];
-
-fn outbox(dir: &Path, sink: &str) -> Outbox {
-    let config = OutboxConfig {
-        node: "test-node".into(),
-        ..Default::default()
-    }
-    .with_sink(sink, RouteConfig::default());
-    Outbox::open(dir.join("outbox.redb"), config).expect("open outbox")
-}
-
-/// Reads every message of a JetStream stream, in stream order.
-async fn stream_events(js: &async_nats::jetstream::Context, name: &str) -> Vec<(CloudEvent, String)> {
-    let mut stream = js.get_stream(name).await.expect("stream");
-    let info = stream.info().await.expect("info").clone();
-    let validator = schema();
-    let mut out = Vec::new();
-    for seq in info.state.first_sequence..=info.state.last_sequence {
-        let msg = stream.get_raw_message(seq).await.expect("message");
-        let ev = check_event(&validator, &msg.payload);
-        let msg_id = msg
-            .headers
-            .get("Nats-Msg-Id")
-            .map(|v| v.as_str().to_owned())
-            .unwrap_or_default();
-        out.push((ev, msg_id));
-    }
-    out
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_jetstream_round_trip() {
@@ -107,30 +78,12 @@ async fn mqtt_round_trip_with_retained_state() {
     // Subscribe first (QoS 1) so nothing is missed.
     let mut opts = rumqttc::MqttOptions::new(format!("vigil-test-{}", unique()), "127.0.0.1", 1883);
     opts.set_max_packet_size(1 << 20, 1 << 20);
-    let (client, mut el) = rumqttc::AsyncClient::new(opts, 64);
+    let (client, el) = rumqttc::AsyncClient::new(opts, 64);
     client
         .subscribe(format!("{root}/alerts/#"), rumqttc::QoS::AtLeastOnce)
         .await
         .expect("subscribe");
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let (sub_tx, sub_rx) = tokio::sync::oneshot::channel();
-    let mut sub_tx = Some(sub_tx);
-    let consumer = tokio::spawn(async move {
-        loop {
-            match el.poll().await {
-                Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))) => {
-                    if let Some(t) = sub_tx.take() {
-                        let _ = t.send(());
-                    }
-                }
-                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
-                    let _ = tx.send((p.topic.clone(), p.payload.to_vec()));
-                }
-                Ok(_) => {}
-                Err(e) => panic!("test MQTT consumer failed: {e}"),
-            }
-        }
-    });
+    let (mut rx, sub_rx, consumer) = forward_mqtt(el, "test MQTT consumer");
     tokio::time::timeout(Duration::from_secs(5), sub_rx)
         .await
         .expect("suback in time")

@@ -11,7 +11,6 @@
 mod common;
 
 use std::collections::HashSet;
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,28 +20,11 @@ use futures_util::StreamExt;
 use tokio::sync::{mpsc, watch};
 use vigil_alert::sink::mqtt::{MqttConfig, MqttSink};
 use vigil_alert::sink::nats::{NatsConfig, NatsSink, NatsStreamConfig};
-use vigil_alert::{CircuitState, CloudEvent, Outbox, OutboxConfig, RouteConfig, delivery};
+use vigil_alert::{CircuitState, CloudEvent, delivery};
 
 const NATS_SERVER: &str = "/usr/sbin/nats-server";
 const MOSQUITTO: &str = "/usr/sbin/mosquitto";
 const CAMERAS: [&str; 3] = ["gate-1", "gate-2", "yard"];
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("port")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-fn outbox(dir: &Path, sink: &str) -> Outbox {
-    let config = OutboxConfig {
-        node: "test-node".into(),
-        ..Default::default()
-    }
-    .with_sink(sink, RouteConfig::default());
-    Outbox::open(dir.join("outbox.redb"), config).expect("open outbox")
-}
 
 /// Waits until something accepts TCP connections on `port`.
 fn wait_listening(port: u16, what: &str) {

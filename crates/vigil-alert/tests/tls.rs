@@ -15,7 +15,6 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,7 +23,7 @@ use common::*;
 use tokio::sync::watch;
 use vigil_alert::sink::mqtt::{MqttConfig, MqttSink};
 use vigil_alert::sink::nats::{NatsConfig, NatsSink, NatsStreamConfig};
-use vigil_alert::{AlertMeta, CircuitState, CloudEvent, Outbox, OutboxConfig, RouteConfig, Severity};
+use vigil_alert::{AlertMeta, CircuitState, CloudEvent, Severity};
 use vigil_alert::{Sink, SinkError, delivery, event::Event};
 use vigil_testkit::tls::TestPki;
 
@@ -34,23 +33,6 @@ const MOSQUITTO: &str = "/usr/sbin/mosquitto";
 const CAMERAS: [&str; 3] = ["gate-1", "gate-2", "yard"];
 /// Alerts per round trip: enough to check per-camera order, few enough to stay fast.
 const ALERTS: u32 = 12;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("port")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-fn outbox(dir: &Path, sink: &str) -> Outbox {
-    let config = OutboxConfig {
-        node: "test-node".into(),
-        ..Default::default()
-    }
-    .with_sink(sink, RouteConfig::default());
-    Outbox::open(dir.join(format!("{sink}-outbox.redb")), config).expect("open outbox")
-}
 
 /// A broker process that is killed when the test ends, however it ends.
 struct Broker {
@@ -200,7 +182,11 @@ async fn nats_sink_over_tls_trusts_its_ca_file_and_names_the_problem_otherwise()
         .await
         .expect("TLS consumer connects");
     let js = async_nats::jetstream::new(client);
-    let events = stream_events(&js, "TLS").await;
+    let events: Vec<CloudEvent> = stream_events(&js, "TLS")
+        .await
+        .into_iter()
+        .map(|(e, _)| e)
+        .collect();
     assert_same_per_camera_order(&sent, &events);
 
     // Trusting another CA: refused, and the error says why and what to change.
@@ -236,19 +222,6 @@ async fn nats_sink_over_tls_trusts_its_ca_file_and_names_the_problem_otherwise()
         sent.len(),
         "the refused sinks must have delivered nothing"
     );
-}
-
-/// Every message of a JetStream stream, in stream order, checked against the schema.
-async fn stream_events(js: &async_nats::jetstream::Context, name: &str) -> Vec<CloudEvent> {
-    let mut stream = js.get_stream(name).await.expect("stream");
-    let info = stream.info().await.expect("info").clone();
-    let validator = schema();
-    let mut out = Vec::new();
-    for seq in info.state.first_sequence..=info.state.last_sequence {
-        let msg = stream.get_raw_message(seq).await.expect("message");
-        out.push(check_event(&validator, &msg.payload));
-    }
-    out
 }
 
 #[cfg(not(feature = "tls"))]
@@ -308,30 +281,12 @@ async fn mqtt_sink_over_tls_trusts_its_ca_file_and_names_the_problem_otherwise()
             client_auth: None,
         },
     ));
-    let (client, mut el) = rumqttc::AsyncClient::new(opts, 64);
+    let (client, el) = rumqttc::AsyncClient::new(opts, 64);
     client
         .subscribe("tls/alerts/#", rumqttc::QoS::AtLeastOnce)
         .await
         .expect("subscribe");
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let (sub_tx, sub_rx) = tokio::sync::oneshot::channel();
-    let consumer = tokio::spawn(async move {
-        let mut sub_tx = Some(sub_tx);
-        loop {
-            match el.poll().await {
-                Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))) => {
-                    if let Some(t) = sub_tx.take() {
-                        let _ = t.send(());
-                    }
-                }
-                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
-                    let _ = tx.send(p.payload.to_vec());
-                }
-                Ok(_) => {}
-                Err(e) => panic!("TLS subscriber failed: {e}"),
-            }
-        }
-    });
+    let (mut rx, sub_rx, consumer) = forward_mqtt(el, "TLS subscriber");
     tokio::time::timeout(Duration::from_secs(10), sub_rx)
         .await
         .unwrap_or_else(|_| panic!("no SUBACK over TLS:\n{}", broker.log_text()))
@@ -359,7 +314,7 @@ async fn mqtt_sink_over_tls_trusts_its_ca_file_and_names_the_problem_otherwise()
     let mut got = Vec::new();
     let mut seen = HashSet::new();
     while seen.len() < sent.len() {
-        let body = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        let (_, body) = tokio::time::timeout(Duration::from_secs(20), rx.recv())
             .await
             .unwrap_or_else(|_| {
                 panic!(

@@ -4,36 +4,13 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::*;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[test]
 fn logs_and_errors_never_show_secrets_or_path_plates() {
     let capture = Capture::default();
-    let writer = capture.clone();
-    tracing::subscriber::set_global_default(
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish(),
-    )
-    .expect("first subscriber in this binary");
+    tracing::subscriber::set_global_default(capture.subscriber(tracing::Level::DEBUG))
+        .expect("first subscriber in this binary");
 
     let backend = TestBackend::new();
     let s = Server::start(settings(), backend.clone());
@@ -84,7 +61,7 @@ fn logs_and_errors_never_show_secrets_or_path_plates() {
     assert!(audited.iter().all(|w| !w.contains("access_token")), "{audited:?}");
     drop(s); // shutdown flushes the last lines
 
-    let logs = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf-8 logs");
+    let logs = capture.text();
     assert!(logs.contains("API request refused"), "{logs}");
     assert!(
         logs.contains("peer=127.0.0.1:"),

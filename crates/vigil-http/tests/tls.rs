@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -186,20 +186,6 @@ fn bad_tls_settings_are_errors_naming_the_file() {
     assert!(matches!(open.resolve(), Err(ConfigError::OpenNonLoopback { .. })));
 }
 
-/// The log, captured as text.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn shared_token_and_key_files_are_warned_about_without_showing_them() {
     const TOKEN: &str = "token-secret-9c41d07e2b55";
@@ -222,15 +208,10 @@ fn shared_token_and_key_files_are_warned_about_without_showing_them() {
     };
 
     let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
     let settings =
-        tracing::subscriber::with_default(subscriber, || cfg.resolve()).expect("accepted with warnings");
-    let log = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf-8");
+        tracing::subscriber::with_default(capture.subscriber(tracing::Level::TRACE), || cfg.resolve())
+            .expect("accepted with warnings");
+    let log = capture.text();
 
     for expected in [
         format!(

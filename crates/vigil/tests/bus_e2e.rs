@@ -3,11 +3,11 @@
 //! consumers in the test must receive exactly the alerts the file received, as CloudEvents, in
 //! the same order.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 mod common;
-use common::{camsim, root};
+use common::{campus_anyone, camsim, vigil_run};
 
 fn require(addr: &str, what: &str) {
     assert!(
@@ -149,23 +149,7 @@ data_dir = "{data}"
 
 [detector]
 intra_threads = 1
-
-[[camera]]
-id = "campus"
-uri = "{url}"
-analysis_fps = 5
-
-[[camera.rules.zone]]
-id = "all"
-points = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
-
-[[camera.rules.rule]]
-id = "anyone"
-kind = "zone_intrusion"
-zone = "all"
-classes = ["person"]
-min_inside_s = 0.2
-
+{camera}
 [[sink]]
 name = "file"
 [sink.sink.file]
@@ -191,13 +175,11 @@ routing_key = "vigil.{{camera}}.{{kind}}"
             data = d.join("data").display(),
             jsonl = jsonl.display(),
             secret = secret.display(),
+            camera = campus_anyone(&url),
         ),
     )
     .expect("write pipeline");
-    let status = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .current_dir(root())
-        .args(["run", "--seconds", "25"])
-        .arg(&file)
+    let status = vigil_run(&file, 25)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()

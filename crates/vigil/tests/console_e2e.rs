@@ -10,16 +10,14 @@
 //!
 //! Needs the Debian packages `chromium`, `chromium-driver` and a CJK font (`make setup`).
 
-use std::fs::File;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use vigil_testkit::webdriver::Browser;
 
 mod common;
-use common::{Kill, camsim, free_port, root};
+use common::{camsim, free_port, request, spawn_logged, vigil, vigil_run, wait_for};
 
 const TOKEN: &str = "console-e2e-token-0123456789abcdef";
 
@@ -64,16 +62,7 @@ path = "{data}/alerts.jsonl"
 
 /// Status of a plain GET (0 when nothing answers).
 fn status(url: &str, token: Option<&str>) -> u16 {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into();
-    let mut req = agent.get(url);
-    if let Some(t) = token {
-        req = req.header("Authorization", format!("Bearer {t}"));
-    }
-    req.call().map_or(0, |r| r.status().as_u16())
+    request("GET", url, token, None, Duration::from_secs(10)).status
 }
 
 fn get_json(url: &str) -> Value {
@@ -90,21 +79,6 @@ fn get_json(url: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {text}"))
 }
 
-/// Polls `f` until it gives a value; panics with `what` after `secs`.
-fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {secs} s waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 #[test]
 fn operator_console_on_the_real_daemon() {
     let started = Instant::now();
@@ -118,17 +92,10 @@ fn operator_console_on_the_real_daemon() {
     let file = dir.path().join("site.toml");
     std::fs::write(&file, pipeline_text(&data, &url, port)).expect("write pipeline");
     let log_path = shots.join("vigil.log");
-    let log = File::create(&log_path).expect("daemon log");
-    let daemon = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .current_dir(root())
-        .env("VIGIL_TEST_CONSOLE_TOKEN", TOKEN)
-        .args(["run", "--seconds", "170"])
-        .arg(&file)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("vigil run");
-    let _daemon = Kill(daemon);
+    let _daemon = spawn_logged(
+        vigil_run(&file, 170).env("VIGIL_TEST_CONSOLE_TOKEN", TOKEN),
+        &log_path,
+    );
     let api = format!("http://127.0.0.1:{port}");
     wait_for("the daemon's /healthz", 30, || {
         (status(&format!("{api}/healthz"), None) == 200).then_some(())
@@ -283,11 +250,7 @@ fn operator_console_on_the_real_daemon() {
             "clicked {fx},{fy}, saved {p}"
         );
     }
-    let check = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .arg("check")
-        .arg(&file)
-        .output()
-        .expect("vigil check");
+    let check = vigil(&["check"], &file);
     assert!(
         check.status.success(),
         "the saved overlay passes vigil check: {}",

@@ -10,12 +10,12 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{Kill, camsim, free_port, root};
+use common::{Kill, Reply, camsim, free_port, request, signal, spawn_logged, vigil, vigil_run, wait_for};
 
 const TOKEN: &str = "daemon-test-token-0123456789";
 
 /// Metric families the daemon must export.
-const FAMILIES: [&str; 20] = [
+const FAMILIES: [&str; 22] = [
     "vigil_camera_up",
     "vigil_camera_state",
     "vigil_camera_frames_in_total",
@@ -36,67 +36,16 @@ const FAMILIES: [&str; 20] = [
     "vigil_sink_oldest_pending_seconds",
     "vigil_process_resident_memory_bytes",
     "vigil_process_threads",
+    "vigil_history_alerts",
+    "vigil_history_bytes",
 ];
-
-struct Reply {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-}
 
 fn call(method: &str, url: &str, token: Option<&str>) -> Reply {
     send(method, url, token, None)
 }
 
 fn send(method: &str, url: &str, token: Option<&str>, json: Option<&serde_json::Value>) -> Reply {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into();
-    let mut b = ureq::http::Request::builder().method(method).uri(url);
-    if let Some(t) = token {
-        b = b.header("Authorization", format!("Bearer {t}"));
-    }
-    // Status 0 = no answer (not listening yet, or gone).
-    let sent = match json {
-        Some(v) => agent.run(
-            b.header("Content-Type", "application/json")
-                .body(v.to_string())
-                .expect("request"),
-        ),
-        None => agent.run(b.body(()).expect("request")),
-    };
-    let Ok(resp) = sent else {
-        return Reply {
-            status: 0,
-            body: Vec::new(),
-        };
-    };
-    let status = resp.status().as_u16();
-    let mut body = Vec::new();
-    resp.into_body()
-        .into_reader()
-        .read_to_end(&mut body)
-        .expect("body");
-    Reply { status, body }
-}
-
-fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    request(method, url, token, json, Duration::from_secs(20))
 }
 
 fn pipeline_text(data: &Path, url: &str, port: u16, rule_id: &str, zone: &str) -> String {
@@ -211,11 +160,8 @@ fn api_metrics_and_reload_on_a_running_daemon() {
     let file = dir.path().join("p.toml");
     let big = "[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]";
     std::fs::write(&file, pipeline_text(&data, &url, port, "everywhere", big)).expect("write");
-    let daemon = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .current_dir(root())
+    let daemon = vigil_run(&file, 90)
         .env("VIGIL_TEST_API_TOKEN", TOKEN)
-        .args(["run", "--seconds", "90"])
-        .arg(&file)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -321,16 +267,20 @@ fn api_metrics_and_reload_on_a_running_daemon() {
         );
     }
     assert!(text.contains("vigil_camera_up{camera=\"campus\"} 1"), "{text}");
+    // The history file exists (redb pre-allocates): its size is reported, not the -1/0 of a
+    // failed read.
+    let history_bytes: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("vigil_history_bytes "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("vigil_history_bytes has no value:\n{text}"));
+    assert!(history_bytes > 0, "{text}");
     assert!(!text.contains(TOKEN));
 
     // Reload by SIGHUP: a new rule id on a smaller zone is live without restarting.
     let small = "[[0.4, 0.4], [0.6, 0.4], [0.6, 0.6], [0.4, 0.6]]";
     std::fs::write(&file, pipeline_text(&data, &url, port, "middle-only", small)).expect("rewrite");
-    let hup = Command::new("kill")
-        .args(["-HUP", &pid.to_string()])
-        .status()
-        .expect("kill -HUP");
-    assert!(hup.success());
+    assert!(signal(pid, "-HUP"));
     wait_for("the reloaded rule", 30, || {
         let rules = call("GET", &format!("{api}/api/v1/rules"), Some(TOKEN)).json();
         (rules["cameras"]["campus"]["rule"][0]["id"] == "middle-only").then_some(())
@@ -366,11 +316,7 @@ fn api_metrics_and_reload_on_a_running_daemon() {
     assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
     let live = call("GET", &format!("{api}/api/v1/rules"), Some(TOKEN)).json();
     assert_eq!(live["cameras"]["campus"]["rule"][0]["id"], "edited-in-console");
-    let check = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .arg("check")
-        .arg(&file)
-        .output()
-        .expect("check");
+    let check = vigil(&["check"], &file);
     assert!(
         check.status.success(),
         "the overlay keeps the file valid: {}",
@@ -406,19 +352,12 @@ fn api_metrics_and_reload_on_a_running_daemon() {
         "{log}"
     );
     assert!(!log.contains(TOKEN));
-    let v = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .arg("audit-verify")
-        .arg(&audit)
-        .output()
-        .expect("verify");
+    let v = vigil(&["audit-verify"], &audit);
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
 
     // Graceful stop on SIGTERM, within bounds.
     let stopped = Instant::now();
-    Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .expect("kill -TERM");
+    signal(pid, "-TERM");
     let status = wait_for("exit after SIGTERM", 40, || daemon.0.try_wait().ok().flatten());
     assert!(status.success(), "exit status {status:?}");
     assert!(stopped.elapsed() < Duration::from_secs(40));
@@ -539,16 +478,8 @@ fn api_tokens_bind_and_log_level_follow_a_reload() {
     let debug = "warn,vigil=info,vigil_http=debug";
     std::fs::write(&file, api_only_text(&data, port1, "ops", &old_file, debug)).expect("write");
     let log_path = dir.path().join("stderr.log");
-    let daemon = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .current_dir(root())
-        .args(["run", "--seconds", "120"])
-        .arg(&file)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).expect("log file"))
-        .spawn()
-        .expect("vigil run");
-    let pid = daemon.id().to_string();
-    let mut daemon = Kill(daemon);
+    let mut daemon = spawn_logged(&mut vigil_run(&file, 120), &log_path);
+    let pid = daemon.0.id();
     let api1 = format!("http://127.0.0.1:{port1}");
     wait_for("healthz", 60, || {
         (call("GET", &format!("{api1}/healthz"), None).status == 200).then_some(())
@@ -567,13 +498,7 @@ fn api_tokens_bind_and_log_level_follow_a_reload() {
         api_only_text(&data, port1, "ops2", &new_file, "warn,vigil=info"),
     )
     .expect("rewrite");
-    assert!(
-        Command::new("kill")
-            .args(["-HUP", &pid])
-            .status()
-            .expect("kill")
-            .success()
-    );
+    assert!(signal(pid, "-HUP"));
     wait_for("the new token on the open connection", 30, || {
         (keep_alive_get(&mut conn, "/api/v1/cameras", new) == 200).then_some(())
     });
@@ -631,13 +556,7 @@ fn api_tokens_bind_and_log_level_follow_a_reload() {
     );
     drop(squatter);
 
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill")
-            .success()
-    );
+    assert!(signal(pid, "-TERM"));
     let status = wait_for("exit after SIGTERM", 30, || daemon.0.try_wait().ok().flatten());
     assert!(status.success(), "exit status {status:?}");
     let log = std::fs::read_to_string(&log_path).expect("log");

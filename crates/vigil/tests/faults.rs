@@ -17,10 +17,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{Kill, camsim, free_port, root};
+use common::{Kill, campus_anyone, camsim, free_port, spawn_logged, tail, terminate, vigil_run};
 
 const NATS_SERVER: &str = "/usr/sbin/nats-server";
 
+/// The alert ids in the JSONL file so far (a line still being written is skipped).
 fn ids_in(jsonl: &Path) -> Vec<String> {
     std::fs::read_to_string(jsonl)
         .unwrap_or_default()
@@ -30,15 +31,50 @@ fn ids_in(jsonl: &Path) -> Vec<String> {
         .collect()
 }
 
-fn vigil_run(file: &Path, seconds: u64) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .current_dir(root())
-        .args(["run", "--seconds", &seconds.to_string()])
-        .arg(file)
+/// `vigil run` with its output discarded.
+fn run_quiet(file: &Path, seconds: u64) -> Child {
+    vigil_run(file, seconds)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("vigil run")
+}
+
+/// The pipeline of the NATS fault tests: the campus camera alerting on everyone (see
+/// [`campus_anyone`]), delivering to `d/alerts.jsonl` (the reference of what was raised) and to
+/// the JetStream stream `stream` on the private server at `port`, on subjects
+/// `NODE.camera.kind`. `node_extra` goes at the end of the `[node]` table.
+fn nats_pipeline(d: &Path, node: &str, node_extra: &str, url: &str, port: u16, stream: &str) -> String {
+    format!(
+        r#"
+[node]
+id = "{node}"
+data_dir = "{data}"
+{node_extra}
+[detector]
+intra_threads = 1
+{camera}
+[[sink]]
+name = "jsonl"
+[sink.sink.file]
+path = "{jsonl}"
+
+[[sink]]
+name = "bus"
+[sink.retry]
+initial_backoff_ms = 100
+max_backoff_ms = 1000
+[sink.sink.nats]
+url = "nats://127.0.0.1:{port}"
+subject = "{node}.{{camera}}.{{kind}}"
+[sink.sink.nats.stream]
+name = "{stream}"
+subjects = ["{node}.>"]
+"#,
+        data = d.join("data").display(),
+        jsonl = d.join("alerts.jsonl").display(),
+        camera = campus_anyone(url),
+    )
 }
 
 #[test]
@@ -53,58 +89,10 @@ fn kill_9_with_alerts_pending_then_restart_delivers_every_alert_once() {
     let port = free_port();
     let jsonl = d.join("alerts.jsonl");
     let file = d.join("p.toml");
-    std::fs::write(
-        &file,
-        format!(
-            r#"
-[node]
-id = "fault"
-data_dir = "{data}"
-
-[detector]
-intra_threads = 1
-
-[[camera]]
-id = "campus"
-uri = "{url}"
-analysis_fps = 5
-
-[[camera.rules.zone]]
-id = "all"
-points = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
-
-[[camera.rules.rule]]
-id = "anyone"
-kind = "zone_intrusion"
-zone = "all"
-classes = ["person"]
-min_inside_s = 0.2
-
-[[sink]]
-name = "jsonl"
-[sink.sink.file]
-path = "{jsonl}"
-
-[[sink]]
-name = "bus"
-[sink.retry]
-initial_backoff_ms = 100
-max_backoff_ms = 1000
-[sink.sink.nats]
-url = "nats://127.0.0.1:{port}"
-subject = "fault.{{camera}}.{{kind}}"
-[sink.sink.nats.stream]
-name = "VIGIL_FAULT"
-subjects = ["fault.>"]
-"#,
-            data = d.join("data").display(),
-            jsonl = jsonl.display(),
-        ),
-    )
-    .expect("write pipeline");
+    std::fs::write(&file, nats_pipeline(d, "fault", "", &url, port, "VIGIL_FAULT")).expect("write pipeline");
 
     // Run 1: alerts pile up for the unreachable bus; then SIGKILL.
-    let mut first = Kill(vigil_run(&file, 300));
+    let mut first = Kill(run_quiet(&file, 300));
     let deadline = Instant::now() + Duration::from_secs(120);
     while ids_in(&jsonl).len() < 4 {
         assert!(Instant::now() < deadline, "no alerts from the first run");
@@ -117,16 +105,8 @@ subjects = ["fault.>"]
 
     // The broker comes up; run 2 on the same data directory.
     let store = d.join("nats");
-    let nats = Kill(
-        Command::new(NATS_SERVER)
-            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
-            .arg(&store)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nats-server"),
-    );
-    let mut second = Kill(vigil_run(&file, 25));
+    let nats = nats_server(port, &store);
+    let mut second = Kill(run_quiet(&file, 25));
     let status = second.0.wait().expect("second run");
     assert!(status.success(), "second run failed: {status:?}");
 
@@ -234,7 +214,7 @@ analysis_fps = 3
         ),
     )
     .expect("write");
-    let _vigil = Kill(vigil_run(&file, 120));
+    let _vigil = Kill(run_quiet(&file, 120));
     let api = format!("http://127.0.0.1:{api_port}");
     let wait = |what: &str, secs: u64, f: &dyn Fn(&CameraView) -> bool| {
         let deadline = Instant::now() + Duration::from_secs(secs);
@@ -308,29 +288,6 @@ fn nats_server(port: u16, store: &Path) -> Kill {
     server
 }
 
-/// Sends SIGTERM (a graceful stop) and waits up to `limit` for the exit; then SIGKILL.
-fn terminate(p: &mut Kill, limit: Duration) -> Option<std::process::ExitStatus> {
-    let _ = Command::new("kill")
-        .args(["-TERM", &p.0.id().to_string()])
-        .status();
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if let Ok(Some(s)) = p.0.try_wait() {
-            return Some(s);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let _ = p.0.kill();
-    let _ = p.0.wait();
-    None
-}
-
-fn log_tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(30)..].join("\n")
-}
-
 /// NATS stopped for 30 s mid-run: `vigil run` analyses vtest.avi (camsim) with a zone over the
 /// whole view, so every person who appears raises an alert (about one every 3 s on this clip),
 /// delivering to a JSONL file (the reference of what was raised) and to a private JetStream
@@ -355,73 +312,19 @@ fn nats_down_for_30_s_mid_run_then_every_alert_arrives_once() {
     let mut nats = nats_server(port, &store);
     let jsonl = d.join("alerts.jsonl");
     let file = d.join("p.toml");
+    let no_snapshots = "# Not needed here, and JPEG encoding is CPU the loaded test machine lacks.\nsnapshot_max_bytes = 0\n";
     std::fs::write(
         &file,
-        format!(
-            r#"
-[node]
-id = "outage"
-data_dir = "{data}"
-# Not needed here, and JPEG encoding is CPU the loaded test machine lacks.
-snapshot_max_bytes = 0
-
-[detector]
-intra_threads = 1
-
-[[camera]]
-id = "campus"
-uri = "{url}"
-analysis_fps = 5
-
-[[camera.rules.zone]]
-id = "all"
-points = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
-
-[[camera.rules.rule]]
-id = "anyone"
-kind = "zone_intrusion"
-zone = "all"
-classes = ["person"]
-min_inside_s = 0.2
-
-[[sink]]
-name = "jsonl"
-[sink.sink.file]
-path = "{jsonl}"
-
-[[sink]]
-name = "bus"
-[sink.retry]
-initial_backoff_ms = 100
-max_backoff_ms = 1000
-[sink.sink.nats]
-url = "nats://127.0.0.1:{port}"
-subject = "outage.{{camera}}.{{kind}}"
-[sink.sink.nats.stream]
-name = "{STREAM}"
-subjects = ["outage.>"]
-"#,
-            data = d.join("data").display(),
-            jsonl = jsonl.display(),
-        ),
+        nats_pipeline(d, "outage", no_snapshots, &url, port, STREAM),
     )
     .expect("write pipeline");
     let log = d.join("vigil.log");
-    let mut vigil = Kill(
-        Command::new(env!("CARGO_BIN_EXE_vigil"))
-            .current_dir(root())
-            .args(["run", "--seconds", "300"])
-            .arg(&file)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log file"))
-            .spawn()
-            .expect("vigil run"),
-    );
+    let mut vigil = spawn_logged(&mut vigil_run(&file, 300), &log);
     let alive = |vigil: &mut Kill, when: &str| {
         assert!(
             vigil.0.try_wait().expect("wait").is_none(),
             "vigil exited {when}:\n{}",
-            log_tail(&log)
+            tail(&log, 30)
         );
     };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
@@ -488,7 +391,7 @@ subjects = ["outage.>"]
     assert!(
         status.is_some_and(|s| s.success()),
         "vigil did not stop cleanly on SIGTERM ({status:?}):\n{}",
-        log_tail(&log)
+        tail(&log, 30)
     );
     let all: HashSet<String> = ids_in(&jsonl).into_iter().collect();
     rt.block_on(async {

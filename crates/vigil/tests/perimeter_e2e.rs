@@ -12,8 +12,6 @@
 //!   where the alert's box says (IoU ≥ 0.5).
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -22,7 +20,7 @@ use vigil_infer::{DetectParams, Detector, ImageView, SessionOptions};
 
 mod common;
 use common::jetstream::{DeleteStream, Reader, require_shared_nats, unique};
-use common::{Kill, camsim, root};
+use common::{camsim, read_jsonl, root, spawn_logged, tail, vigil_run, wait_exit};
 
 /// vtest.avi's frame size.
 const FRAME_W_PX: u32 = 768;
@@ -36,20 +34,6 @@ const RUN_S: u64 = 25;
 /// tracks matched on that frame overlap their person by 0.6–0.96 (Kalman-filtered box vs a
 /// fresh detection on the JPEG); a box with no person under it scores near 0.
 const MIN_IOU: f32 = 0.5;
-
-fn events_in(jsonl: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(jsonl)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each JSONL line is JSON"))
-        .collect()
-}
-
-fn tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(40)..].join("\n")
-}
 
 /// The published schema of CloudEvent `data`.
 fn schema() -> jsonschema::Validator {
@@ -145,36 +129,22 @@ max_age_s = 3600
 
     let started = Instant::now();
     let log = d.join("vigil.log");
-    let mut vigil = Kill(
-        Command::new(env!("CARGO_BIN_EXE_vigil"))
-            .current_dir(root())
-            .args(["run", "--seconds", &RUN_S.to_string()])
-            .arg(&file)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log file"))
-            .spawn()
-            .expect("start vigil run"),
-    );
+    let mut vigil = spawn_logged(&mut vigil_run(&file, RUN_S), &log);
     // RUN_S plus model load, RTSP connect and a graceful stop, with room for a loaded machine.
     let deadline = started + Duration::from_secs(RUN_S + 60);
-    let status = loop {
-        if let Some(s) = vigil.0.try_wait().expect("wait for vigil") {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "vigil run did not stop after {RUN_S} s:\n{}",
-            tail(&log)
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    assert!(status.success(), "vigil run failed ({status:?}):\n{}", tail(&log));
+    let status = wait_exit(&mut vigil, deadline.saturating_duration_since(Instant::now()))
+        .unwrap_or_else(|| panic!("vigil run did not stop after {RUN_S} s:\n{}", tail(&log, 40)));
+    assert!(
+        status.success(),
+        "vigil run failed ({status:?}):\n{}",
+        tail(&log, 40)
+    );
 
-    let from_file = events_in(&jsonl);
+    let from_file = read_jsonl(&jsonl);
     assert!(
         !from_file.is_empty(),
         "no intrusion in {RUN_S} s of people walking through the zone:\n{}",
-        tail(&log)
+        tail(&log, 40)
     );
     let want: HashSet<String> = from_file
         .iter()

@@ -8,26 +8,13 @@
 //! an OCR confusion (one `fuzzy` hit with its distance), an unrelated hotlist (no alert), an
 //! allowlist without the plate (one unknown-vehicle alert) and one with it (none).
 
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{camsim, root};
+use common::{camsim, label_of, read_jsonl, vigil, vigil_run};
 
 /// The scene: a vehicle whose plate stays in view through the whole pan.
 const SCENE: &str = "hyperlpr_pip_test_db.jpg";
-
-/// The labelled `high` plate of `file` in the scenes' labels.csv.
-fn label_of(scenes: &Path, file: &str) -> String {
-    let text = std::fs::read_to_string(scenes.join("labels.csv")).expect("labels.csv");
-    text.lines()
-        .skip(1)
-        .map(|l| l.split(',').collect::<Vec<_>>())
-        .find(|c| c.len() >= 8 && c[0] == file && c[7] == "high")
-        .map(|c| c[1].to_string())
-        .expect("the scene has a high-confidence label")
-}
 
 /// The plate with its first confusable character swapped for its OCR twin.
 fn confused(plate: &str) -> String {
@@ -159,12 +146,7 @@ path = "{jsonl}"
     let file = d.join("street.toml");
     std::fs::write(&file, pipeline).expect("write pipeline");
 
-    let check = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .current_dir(root())
-        .arg("check")
-        .arg(&file)
-        .output()
-        .expect("vigil check");
+    let check = vigil(&["check"], &file);
     assert!(
         check.status.success(),
         "{}",
@@ -172,12 +154,7 @@ path = "{jsonl}"
     );
 
     let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .current_dir(root())
-        .args(["run", "--seconds", "30"])
-        .arg(&file)
-        .output()
-        .expect("vigil run");
+    let out = vigil_run(&file, 30).output().expect("vigil run");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "vigil run failed:\n{stderr}");
     assert!(
@@ -185,11 +162,7 @@ path = "{jsonl}"
         "run did not stop in time"
     );
 
-    let events: Vec<serde_json::Value> = std::fs::read_to_string(&jsonl)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON line"))
-        .collect();
+    let events = read_jsonl(&jsonl);
     let by_rule = |id: &str| -> Vec<&serde_json::Value> {
         events.iter().filter(|e| e["data"]["rule"]["id"] == id).collect()
     };

@@ -12,13 +12,12 @@
 //! * camera and sink passwords (from `password_env`, a URI's userinfo and a `password_file`)
 //!   and the API token, while cameras fail, a sink is refused and reloads succeed and fail.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 mod common;
-use common::{Kill, camsim, free_port, root};
+use common::{Kill, Reply, camsim, free_port, label_of, request, terminate, vigil, vigil_run, wait_for};
 
 /// The scene whose plate is read (as in plates_e2e.rs).
 const SCENE: &str = "hyperlpr_pip_test_db.jpg";
@@ -27,17 +26,6 @@ const CAM_PW: &str = "cam-pw-Zq81xVj4";
 const INLINE_PW: &str = "inline-pw-Kt27wBn6";
 const SINK_PW: &str = "sink-pw-Hm59rCd2";
 const READ_LOG_KEY: &str = "read-log-key-4f9Tz0QeLmA7cV2sN8bK1xR6yH3uJ5wP";
-
-/// The labelled `high` plate of `file` in the scenes' labels.csv.
-fn label_of(scenes: &Path, file: &str) -> String {
-    let text = std::fs::read_to_string(scenes.join("labels.csv")).expect("labels.csv");
-    text.lines()
-        .skip(1)
-        .map(|l| l.split(',').collect::<Vec<_>>())
-        .find(|c| c.len() >= 8 && c[0] == file && c[7] == "high")
-        .map(|c| c[1].to_string())
-        .expect("the scene has a high-confidence label")
-}
 
 /// The forms a leaked plate could take: as is, its ASCII tail (in case the province
 /// character was escaped or re-encoded) and JSON's `\u` escape of the first character.
@@ -110,48 +98,8 @@ impl Outputs {
     }
 }
 
-struct Reply {
-    status: u16,
-    body: Vec<u8>,
-}
-
 fn http(method: &str, url: &str, token: Option<&str>) -> Reply {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into();
-    let mut b = ureq::http::Request::builder().method(method).uri(url);
-    if let Some(t) = token {
-        b = b.header("Authorization", format!("Bearer {t}"));
-    }
-    let Ok(resp) = agent.run(b.body(()).expect("request")) else {
-        return Reply {
-            status: 0,
-            body: Vec::new(),
-        };
-    };
-    let status = resp.status().as_u16();
-    let mut body = Vec::new();
-    resp.into_body()
-        .into_reader()
-        .read_to_end(&mut body)
-        .expect("body");
-    Reply { status, body }
-}
-
-fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {secs} s waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    request(method, url, token, None, Duration::from_secs(10))
 }
 
 /// The value of one sample line of a metrics scrape (`name{labels} value`).
@@ -171,11 +119,8 @@ struct Daemon {
 fn start(file: &Path, dir: &Path, env: &[(&str, &str)]) -> Daemon {
     let stdout = dir.join("run.stdout");
     let stderr = dir.join("run.stderr");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vigil"));
-    cmd.current_dir(root())
-        .args(["run", "--seconds", "50"])
-        .arg(file)
-        .stdin(Stdio::null())
+    let mut cmd = vigil_run(file, 50);
+    cmd.stdin(Stdio::null())
         .stdout(std::fs::File::create(&stdout).expect("stdout file"))
         .stderr(std::fs::File::create(&stderr).expect("stderr file"));
     for (k, v) in env {
@@ -202,18 +147,7 @@ impl Daemon {
 
     /// SIGTERM, then waits (bounded) for a clean exit; returns (stdout, stderr).
     fn stop(mut self) -> (Vec<u8>, Vec<u8>) {
-        let pid = self.proc.0.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let deadline = Instant::now() + Duration::from_secs(25);
-        let status = loop {
-            if let Some(s) = self.proc.0.try_wait().expect("wait") {
-                break Some(s);
-            }
-            if Instant::now() > deadline {
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        };
+        let status = terminate(&mut self.proc, Duration::from_secs(25));
         let out = std::fs::read(&self.stdout).unwrap_or_default();
         let err = std::fs::read(&self.stderr).unwrap_or_default();
         let s =
@@ -225,15 +159,6 @@ impl Daemon {
         );
         (out, err)
     }
-}
-
-fn vigil(args: &[&str], file: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .current_dir(root())
-        .args(args)
-        .arg(file)
-        .output()
-        .expect("vigil")
 }
 
 fn write_private(path: &Path, text: &str) {
@@ -725,12 +650,11 @@ fn passwords_appear_in_no_json_log_metric_or_api_response() {
 
     // A reload that restarts a camera, then one refused for a broken URI that carries the
     // inline password: neither report may repeat it.
-    std::fs::write(
-        &file,
-        text.replace("/down\"\nanalysis_fps = 5", "/down\"\nanalysis_fps = 4"),
-    )
-    .expect("edit");
-    let ok = http("POST", &format!("{base}/api/v1/reload"), Some(TOKEN));
+    let reload = |edited: String| {
+        std::fs::write(&file, edited).expect("edit");
+        http("POST", &format!("{base}/api/v1/reload"), Some(TOKEN))
+    };
+    let ok = reload(text.replace("/down\"\nanalysis_fps = 5", "/down\"\nanalysis_fps = 4"));
     let ok_text = String::from_utf8_lossy(&ok.body).into_owned();
     assert_eq!(ok.status, 200, "{ok_text}");
     assert!(
@@ -738,12 +662,7 @@ fn passwords_appear_in_no_json_log_metric_or_api_response() {
         "the report names the restarted camera: {ok_text}"
     );
     outputs.add("POST /api/v1/reload (applied)", ok.body);
-    std::fs::write(
-        &file,
-        text.replace("uri = \"rtsp://admin:", "uri = \"gopher://admin:"),
-    )
-    .expect("edit");
-    let refused = http("POST", &format!("{base}/api/v1/reload"), Some(TOKEN));
+    let refused = reload(text.replace("uri = \"rtsp://admin:", "uri = \"gopher://admin:"));
     let refused_text = String::from_utf8_lossy(&refused.body).into_owned();
     assert_eq!(refused.status, 422, "{refused_text}");
     assert!(

@@ -8,11 +8,11 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{Kill, camsim, free_port, root};
+use common::{Kill, camsim, free_port, signal, vigil_run};
 
 /// The bound the test holds the daemon to (docs/operations.md gives the worst case).
 const STOP_BOUND: Duration = Duration::from_secs(15);
@@ -136,18 +136,15 @@ fn sigterm_under_load_exits_0_in_bounded_time_and_loses_no_alert() {
     let file = dir.path().join("p.toml");
     std::fs::write(&file, pipeline(&data, &jsonl, &url, port, &["cam-a", "cam-b"])).expect("write");
     let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
-    let run = |file: &Path, seconds: &str| {
-        Command::new(env!("CARGO_BIN_EXE_vigil"))
-            .current_dir(root())
-            .args(["run", "--seconds", seconds])
-            .arg(file)
+    let run = |file: &Path, seconds: u64| {
+        vigil_run(file, seconds)
             .stdout(std::fs::File::create(&out_path).expect("stdout file"))
             .stderr(std::fs::File::create(&err_path).expect("stderr file"))
             .stdin(Stdio::null())
             .spawn()
             .expect("vigil run")
     };
-    let mut daemon = Kill(run(&file, "300"));
+    let mut daemon = Kill(run(&file, 300));
 
     // Load: both cameras streaming, alerts reaching the sink, the detector behind.
     let metrics_url = format!("http://127.0.0.1:{port}/metrics");
@@ -169,14 +166,7 @@ fn sigterm_under_load_exits_0_in_bounded_time_and_loses_no_alert() {
     eprintln!("at stop: {analysed} frames analysed, {dropped} dropped");
 
     let stopped = Instant::now();
-    let pid = daemon.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill")
-            .success()
-    );
+    assert!(signal(daemon.0.id(), "-TERM"));
     let status = loop {
         if let Some(s) = daemon.0.try_wait().expect("wait") {
             break s;
@@ -214,7 +204,7 @@ fn sigterm_under_load_exits_0_in_bounded_time_and_loses_no_alert() {
         );
         let drain = dir.path().join("drain.toml");
         std::fs::write(&drain, pipeline(&data, &jsonl, &url, free_port(), &[])).expect("write");
-        let status = Kill(run(&drain, "5")).0.wait().expect("drain run");
+        let status = Kill(run(&drain, 5)).0.wait().expect("drain run");
         assert!(status.success(), "drain run: {status:?}");
         got = delivered(&jsonl).0;
     }

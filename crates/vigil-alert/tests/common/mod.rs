@@ -1,12 +1,14 @@
-//! Helpers shared by the integration tests: alerts, the JSON Schema, broker checks.
+//! Helpers shared by the integration tests: alerts, the JSON Schema, broker checks, outboxes,
+//! consumers.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::TcpStream;
-use std::path::PathBuf;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use vigil_alert::CloudEvent;
+use tokio::sync::{mpsc, oneshot};
+use vigil_alert::{CloudEvent, Outbox, OutboxConfig, RouteConfig};
 use vigil_core::alert::{
     Alert, AlertCamera, AlertContext, AlertDetection, AlertKind, AlertMatch, AlertPlate, AlertRule,
     MatchKind, Severity,
@@ -171,4 +173,75 @@ pub fn fast_retry() -> vigil_alert::RetryConfig {
 /// A unique token for names of streams, topics, exchanges.
 pub fn unique() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_string()
+}
+
+/// A TCP port free right now on 127.0.0.1 (for a private broker).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// An outbox in `dir` (node `test-node`) routing everything to the one sink `sink`.
+pub fn outbox(dir: &Path, sink: &str) -> Outbox {
+    let config = OutboxConfig {
+        node: "test-node".into(),
+        ..Default::default()
+    }
+    .with_sink(sink, RouteConfig::default());
+    Outbox::open(dir.join("outbox.redb"), config).expect("open outbox")
+}
+
+/// Every message of a JetStream stream, in stream order, checked against the schema, with its
+/// `Nats-Msg-Id` header (empty when missing).
+pub async fn stream_events(js: &async_nats::jetstream::Context, name: &str) -> Vec<(CloudEvent, String)> {
+    let mut stream = js.get_stream(name).await.expect("stream");
+    let info = stream.info().await.expect("info").clone();
+    let validator = schema();
+    let mut out = Vec::new();
+    for seq in info.state.first_sequence..=info.state.last_sequence {
+        let msg = stream.get_raw_message(seq).await.expect("message");
+        let ev = check_event(&validator, &msg.payload);
+        let msg_id = msg
+            .headers
+            .get("Nats-Msg-Id")
+            .map(|v| v.as_str().to_owned())
+            .unwrap_or_default();
+        out.push((ev, msg_id));
+    }
+    out
+}
+
+/// What [`forward_mqtt`] gives: every PUBLISH as (topic, payload), the first SUBACK, the task.
+pub type MqttForward = (
+    mpsc::UnboundedReceiver<(String, Vec<u8>)>,
+    oneshot::Receiver<()>,
+    tokio::task::JoinHandle<()>,
+);
+
+/// Drives a subscribed MQTT client's event loop in a task: signals the first SUBACK and
+/// forwards every PUBLISH as (topic, payload); a connection error fails the task, naming `what`.
+pub fn forward_mqtt(mut el: rumqttc::EventLoop, what: &'static str) -> MqttForward {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (sub_tx, sub_rx) = oneshot::channel();
+    let task = tokio::spawn(async move {
+        let mut sub_tx = Some(sub_tx);
+        loop {
+            match el.poll().await {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))) => {
+                    if let Some(t) = sub_tx.take() {
+                        let _ = t.send(());
+                    }
+                }
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                    let _ = tx.send((p.topic.clone(), p.payload.to_vec()));
+                }
+                Ok(_) => {}
+                Err(e) => panic!("{what} failed: {e}"),
+            }
+        }
+    });
+    (rx, sub_rx, task)
 }
