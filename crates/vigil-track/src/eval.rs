@@ -10,7 +10,7 @@ use crate::TrackUpdate;
 use crate::assign::match_by_iou;
 use std::collections::{BTreeMap, HashMap};
 use vigil_core::BoxPx;
-use vigil_core::track::{TrackId, TrackState};
+use vigil_core::track::TrackId;
 
 /// One ground-truth object in one frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,7 +43,7 @@ pub fn reported_boxes(update: &TrackUpdate) -> Vec<(TrackId, BoxPx)> {
     update
         .tracks
         .iter()
-        .filter(|t| t.state == TrackState::Confirmed && t.det_index.is_some())
+        .filter(|t| t.is_observed())
         .map(|t| (t.id, t.bbox))
         .collect()
 }

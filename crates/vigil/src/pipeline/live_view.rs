@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use vigil_core::Frame;
-use vigil_core::track::{Track, TrackId, TrackState};
+use vigil_core::track::{Track, TrackId};
 use vigil_http::{BoxNorm, CameraDetections, TrackBox};
 use vigil_rules::PlateEvent;
 
@@ -47,7 +47,7 @@ pub fn detections(
 ) -> CameraDetections {
     let seen: Vec<TrackBox> = tracks
         .iter()
-        .filter(|t| t.state == TrackState::Confirmed && t.det_index.is_some())
+        .filter(|t| t.is_observed())
         .filter_map(|t| {
             let b = t.bbox;
             Some(TrackBox {
@@ -77,6 +77,7 @@ mod tests {
     use std::sync::Arc;
     use vigil_core::plate::PlateRead;
     use vigil_core::track::FrameStamp;
+    use vigil_core::track::TrackState;
     use vigil_core::{BoxPx, CameraId, ClassId, PixelFormat};
     use vigil_rules::WatchMatch;
 
