@@ -13,12 +13,15 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use vigil_core::Frame;
 
 /// Result of one decode run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecodeStats {
     /// Frames decoded, converted and queued by the pipeline.
     pub frames: u64,
+    /// Frames the consumer took (fewer than `frames` when the queue dropped some).
+    pub received: u64,
     /// Frame size (last frame).
     pub width: u32,
     /// Frame height (last frame).
@@ -50,14 +53,30 @@ pub fn bench_decode(
     decoder: Option<&str>,
     timeout: Duration,
 ) -> Result<DecodeStats, IngestError> {
+    decode_each("bench", path, decoder, 8, timeout, |_| {})
+}
+
+/// Decodes `path` once through the camera pipeline (no clock sync, no rate limit) and hands
+/// every frame the pipeline queues to `on_frame`, in order, as frames of camera `camera`. With a small `queue_capacity` a
+/// slow `on_frame` makes the queue drop the oldest frames (counted in `frames` but not in
+/// `received`); room for the whole file delivers every frame. Fails if the file does not play
+/// to the end within `timeout`.
+pub fn decode_each(
+    camera: &str,
+    path: &Path,
+    decoder: Option<&str>,
+    queue_capacity: usize,
+    timeout: Duration,
+    mut on_frame: impl FnMut(Frame),
+) -> Result<DecodeStats, IngestError> {
     let abs = path.canonicalize().map_err(|e| IngestError::Io {
         context: format!("bench input {}", path.display()),
         source: e,
     })?;
-    let mut cfg = CameraSourceConfig::new("bench", format!("file://{}", abs.display()));
+    let mut cfg = CameraSourceConfig::new(camera, format!("file://{}", abs.display()));
     cfg.decoder = decoder.map(str::to_owned);
     cfg.on_eos = EosPolicy::Stop;
-    cfg.queue_capacity = 8;
+    cfg.queue_capacity = queue_capacity;
     let mut settings = cfg.validate().map_err(|e| IngestError::Bench(e.to_string()))?;
     settings.sync_to_clock = false;
     let cpu_start = process_cpu_time();
@@ -65,17 +84,26 @@ pub fn bench_decode(
     let mut source = CameraSource::start(settings, SupervisorPolicy::default())?;
     let frames = source.frames();
     let status = source.status();
-    let (mut width, mut height) = (0u32, 0u32);
+    let (mut width, mut height, mut received) = (0u32, 0u32, 0u64);
+    let mut take = |f: Frame| {
+        (width, height) = (f.width, f.height);
+        received += 1;
+        on_frame(f);
+    };
     let deadline = started + timeout;
     loop {
         match frames.recv_timeout(Duration::from_millis(50)) {
-            Ok(f) => (width, height) = (f.width, f.height),
+            Ok(f) => take(f),
             Err(_) if matches!(status.state(), CameraState::Stopped | CameraState::Failed) => break,
             Err(_) => {}
         }
         if Instant::now() > deadline {
             break;
         }
+    }
+    // Frames still queued when the state changed.
+    while let Ok(f) = frames.try_recv() {
+        take(f);
     }
     let wall = started.elapsed();
     let cpu = process_cpu_time().saturating_sub(cpu_start);
@@ -90,10 +118,9 @@ pub fn bench_decode(
             path.display()
         )));
     }
-    // Frames the pipeline produced; the consumer may have missed some to drop-oldest, which is
-    // not what is measured here.
     Ok(DecodeStats {
         frames: status.frames_in(),
+        received,
         width,
         height,
         wall,
@@ -150,8 +177,13 @@ pub fn process_cpu_time() -> Duration {
 /// Clock ticks per second of `/proc` times (USER_HZ, 100 on every mainstream Linux build).
 const USER_HZ: u64 = 100;
 
+/// CPU time (user + system) of process `pid`, from `/proc/<pid>/stat`.
+pub fn cpu_time_of(pid: u32) -> Option<Duration> {
+    parse_proc_stat_cpu(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
 /// utime + stime from the text of `/proc/<pid>/stat`.
-fn parse_proc_stat_cpu(stat: &str) -> Option<Duration> {
+pub fn parse_proc_stat_cpu(stat: &str) -> Option<Duration> {
     // The command name may contain spaces and parentheses; fields resume after the last ')'.
     let rest = &stat[stat.rfind(')')? + 1..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
@@ -188,6 +220,7 @@ mod tests {
     fn stats_rates() {
         let s = DecodeStats {
             frames: 300,
+            received: 300,
             width: 1,
             height: 1,
             wall: Duration::from_secs(2),

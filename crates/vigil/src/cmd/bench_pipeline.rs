@@ -21,10 +21,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use vigil_core::Frame;
 use vigil_infer::{Detector, SessionOptions, WorkerPool, frame_view, load_manifest};
-use vigil_ingest::{CameraSource, CameraSourceConfig, CameraState, EosPolicy, SupervisorPolicy};
 
 /// Frames in flight between the feeder and the analysis loop: enough to keep every worker busy.
 const WINDOW: usize = 8;
+
+/// The camera id of the bench pipeline; decoded frames carry it, so the analysis finds its rules.
+const CAMERA: &str = "vtest";
 
 fn bench_config(data_dir: &Path, video: &Path, workers: usize, intra: usize) -> Result<PipelineConfig> {
     // The demo's campus camera: a zone over the middle of the walkway and an intrusion rule.
@@ -40,7 +42,7 @@ intra_threads = {intra}
 queue_per_camera = {WINDOW}
 
 [[camera]]
-id = "vtest"
+id = "{CAMERA}"
 uri = "file://{}"
 
 [[camera.rules.zone]]
@@ -60,44 +62,18 @@ zone = "lawn-middle"
 
 /// Decodes `video` through the camera source `vigil run` uses, as fast as possible; `sink`
 /// receives every frame in order. Fails if a frame was dropped or the file did not finish.
-fn decode(video: &Path, mut sink: impl FnMut(Frame)) -> Result<u64> {
-    let mut c = CameraSourceConfig::new("vtest", format!("file://{}", video.display()));
-    c.on_eos = EosPolicy::Stop;
+fn decode(video: &Path, sink: impl FnMut(Frame)) -> Result<u64> {
     // Room for the whole clip: decoding runs ahead of inference, and no frame may be lost.
-    c.queue_capacity = 4096;
-    let mut settings = c.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
-    settings.sync_to_clock = false;
-    let mut source = CameraSource::start(settings, SupervisorPolicy::default())?;
-    let (frames, status) = (source.frames(), source.status());
-    let mut n = 0u64;
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        match frames.recv_timeout(Duration::from_millis(50)) {
-            Ok(f) => {
-                n += 1;
-                sink(f);
-            }
-            Err(_) if matches!(status.state(), CameraState::Stopped | CameraState::Failed) => break,
-            Err(_) if Instant::now() > deadline => bail!("decoding took longer than 10 minutes"),
-            Err(_) => {}
-        }
-    }
-    // Frames still queued after the state changed.
-    while let Ok(f) = frames.try_recv() {
-        n += 1;
-        sink(f);
-    }
-    let state = status.state();
-    source.stop(Duration::from_secs(5))?;
-    if state != CameraState::Stopped || n != status.frames_in() {
+    let s = vigil_ingest::bench::decode_each(CAMERA, video, None, 4096, Duration::from_secs(600), sink)?;
+    if s.received != s.frames {
         bail!(
-            "decode of {} ended {} after {n} of {} frames",
+            "decode of {} delivered {} of {} frames",
             video.display(),
-            state.as_str(),
-            status.frames_in()
+            s.received,
+            s.frames
         );
     }
-    Ok(n)
+    Ok(s.received)
 }
 
 /// Feeds frames into the pool and analyses results as they come; returns alerts raised.

@@ -123,8 +123,7 @@ impl CamsimChild {
 
     /// CPU time of the child (user + system).
     fn cpu(&self) -> Option<Duration> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
-        parse_stat_cpu(&stat)
+        vigil_ingest::bench::cpu_time_of(self.child.id())
     }
 }
 
@@ -141,14 +140,6 @@ fn log_tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
-}
-
-/// utime + stime from the text of `/proc/<pid>/stat` (USER_HZ = 100).
-fn parse_stat_cpu(stat: &str) -> Option<Duration> {
-    // The command name may contain spaces and parentheses: fields resume after the last ')'.
-    let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 10))
 }
 
 /// VmRSS in MiB from the text of `/proc/<pid>/status`.
@@ -599,7 +590,10 @@ mod tests {
     #[test]
     fn proc_parsers_read_the_kernel_formats() {
         let stat = "1234 (vigil (x) y) S 1 2 3 4 5 6 7 8 9 10 250 150 0 0 20 0 30 0";
-        assert_eq!(parse_stat_cpu(stat), Some(Duration::from_millis(4000)));
+        assert_eq!(
+            vigil_ingest::bench::parse_proc_stat_cpu(stat),
+            Some(Duration::from_millis(4000))
+        );
         let status = "Name:\tvigil\nVmPeak:\t  900000 kB\nVmRSS:\t  307200 kB\nThreads:\t30\n";
         assert_eq!(parse_vmrss_mib(status), Some(300.0));
         assert_eq!(parse_load1("5.12 4.00 3.50 7/261 18047\n"), Some(5.12));
