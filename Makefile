@@ -6,7 +6,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 VIGIL := $(TARGET_DIR)/debug/vigil
 DEMO_SECONDS ?= 60
 
-.PHONY: setup build test lint unit demo bench bench-soak models media fmt clean-cache services fuzz
+.PHONY: setup build test lint unit demo bench bench-soak models media fmt clean-cache services fuzz schemathesis
 
 ## setup: install Debian packages, ONNX Runtime, models and test media (idempotent)
 setup:
@@ -66,6 +66,11 @@ bench-soak: setup
 
 fmt:
 	$(CARGO) fmt --all
+
+## schemathesis: the OpenAPI document against the real router (not part of `make test`; bounded
+## by SCHEMATHESIS_SECONDS, default 300, and SCHEMATHESIS_EXAMPLES per operation, default 100)
+schemathesis:
+	@bash scripts/schemathesis.sh
 
 ## fuzz: every fuzz target for FUZZ_SECONDS each (nightly + cargo-fuzz; not part of `make test`).
 ## Results go in docs/security.md; a crash leaves its input in fuzz/artifacts/<target>/.

@@ -60,6 +60,7 @@ fn alert(i: u64) -> Alert {
             label: "car".into(),
             box_px: BoxPx::new(1.0, 2.0, 300.0, 200.0),
             track_id: None,
+            frame_size_px: None,
         },
         plate: Some(AlertPlate {
             text: "京A12345".into(),

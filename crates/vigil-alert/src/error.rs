@@ -109,6 +109,33 @@ pub enum OutboxError {
         /// Bytes at the time.
         bytes: u64,
     },
+    /// The file cannot be written and the in-memory queue that bridges such failures is full:
+    /// this alert is lost (and counted in [`crate::outbox::OutboxHealth::dropped_total`]).
+    #[error(
+        "outbox file {path} cannot be written ({detail}) and {held} alerts already wait in memory, \
+         the most it keeps: alert {id} is lost; free space on that disk or fix the I/O error, the \
+         outbox reopens the file by itself and writes the waiting alerts"
+    )]
+    Unavailable {
+        /// The outbox file.
+        path: PathBuf,
+        /// Alert id.
+        id: String,
+        /// The storage error.
+        detail: String,
+        /// Alerts waiting in memory.
+        held: usize,
+    },
+    /// `vigil outbox recover` refused to move the file.
+    #[error("not moving {path}: {reason}; {hint}")]
+    RecoverRefused {
+        /// The file.
+        path: PathBuf,
+        /// Why it stays.
+        reason: String,
+        /// What to do instead.
+        hint: String,
+    },
     /// The alert could not be turned into an event.
     #[error("alert {id}: cannot encode: {detail}")]
     Encode {

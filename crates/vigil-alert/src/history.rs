@@ -7,12 +7,23 @@
 //!
 //! | table             | key                          | value                                   |
 //! |-------------------|------------------------------|-----------------------------------------|
-//! | `history_index`   | (event time µs, alert id)    | JSON [`Row`]: camera, rule, kind, severity |
+//! | `history_index`   | (event time µs, alert id)    | JSON [`Row`]: camera, rule, kind, severity, seq |
 //! | `history_alerts`  | (event time µs, alert id)    | the alert's JSON (snapshot capped)      |
 //! | `history_ids`     | alert id                     | event time µs (for [`History::get`])    |
+//! | `history_order`   | seq (order of recording)     | (event time µs, alert id, JSON [`Row`]) |
 //!
-//! The small index is scanned newest first and the alert JSON is read only for matches, so a
-//! filtered query does not parse snapshots it will not return.
+//! **Order.** Queries list alerts in the order the node recorded them, newest first, not by
+//! their event time: after the wall clock was set back, alerts stamped during the jump carry
+//! future times and would otherwise stay above every live alert until the clock caught up.
+//! Time filters (`since`, `until`) still apply to the event time. `history_order` is scanned
+//! newest first and the alert JSON is read only for matches, so a filtered query does not
+//! parse snapshots it will not return. Files written before `history_order` existed get it at
+//! open, in event-time order.
+//!
+//! **Retention and clock jumps.** Age is measured against a trusted now that advances with the
+//! monotonic clock ([`clock`]); a pass that sees the wall clock jump logs a warning, counts it
+//! ([`History::clock_jumps`]) and prunes by count only. Count-based pruning removes the
+//! earliest recorded alerts first.
 //!
 //! **Durability.** [`History::append`] commits with [`Durability::None`] (no fsync), except
 //! that one append per [`DURABLE_EVERY`] commits with [`Durability::Immediate`], which makes it
@@ -21,7 +32,11 @@
 //! history rows (never an alert) in exchange for an append that costs no second fsync on the
 //! alert path. Pruning and dropping the last handle commit durably.
 
+mod clock;
+
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -37,6 +52,7 @@ use vigil_core::alert::Alert;
 use crate::alert::data_of;
 use crate::error::HistoryError;
 use crate::meta::Severity;
+pub use clock::{ClockGuard, ClockStep};
 
 /// Key of a row: event time in microseconds since the epoch, then the alert id (tie-break).
 type Key<'a> = (i64, &'a str);
@@ -44,6 +60,7 @@ type Key<'a> = (i64, &'a str);
 const INDEX: TableDefinition<Key, &[u8]> = TableDefinition::new("history_index");
 const ALERTS: TableDefinition<Key, &[u8]> = TableDefinition::new("history_alerts");
 const IDS: TableDefinition<&str, i64> = TableDefinition::new("history_ids");
+const ORDER: TableDefinition<u64, (i64, &str, &[u8])> = TableDefinition::new("history_order");
 
 /// At most this long between durable commits of appended rows.
 pub const DURABLE_EVERY: Duration = Duration::from_secs(1);
@@ -86,7 +103,8 @@ impl Default for HistoryConfig {
     }
 }
 
-/// Filters of [`History::query`]; `Default` = the newest 100 alerts of any camera and rule.
+/// Filters of [`History::query`]; `Default` = the 100 most recently recorded alerts of any
+/// camera and rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryQuery {
     /// Only this camera id.
@@ -142,6 +160,9 @@ struct Row {
     rule: String,
     kind: String,
     severity: Severity,
+    /// Key in `history_order`; absent (0) in rows written before it existed.
+    #[serde(default)]
+    seq: u64,
 }
 
 /// Handle to an open history; cheap to clone, shareable across threads.
@@ -156,6 +177,9 @@ struct Inner {
     config: HistoryConfig,
     /// When the last durable commit happened; appends after [`DURABLE_EVERY`] fsync.
     last_durable: Mutex<Instant>,
+    /// The clocks at the last prune pass.
+    clock: Mutex<ClockGuard>,
+    clock_jumps: AtomicU64,
 }
 
 impl Drop for Inner {
@@ -197,16 +221,25 @@ impl History {
             .map_err(|e| open_error(&path, e))?;
         let st = |e: redb::Error| storage(&path, e);
         let txn = db.begin_write().map_err(|e| st(e.into()))?;
-        txn.open_table(INDEX).map_err(|e| st(e.into()))?;
         txn.open_table(ALERTS).map_err(|e| st(e.into()))?;
         txn.open_table(IDS).map_err(|e| st(e.into()))?;
+        let rebuilt = {
+            let mut index = txn.open_table(INDEX).map_err(|e| st(e.into()))?;
+            let mut order = txn.open_table(ORDER).map_err(|e| st(e.into()))?;
+            rebuild_order_if_needed(&path, &mut index, &mut order)?
+        };
         txn.commit().map_err(|e| st(e.into()))?;
+        if let Some(n) = rebuilt {
+            tracing::info!(history = %path.display(), rows = n, "alert history: recording order rebuilt from event times");
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
                 path,
                 config,
                 last_durable: Mutex::new(Instant::now()),
+                clock: Mutex::new(ClockGuard::new(Timestamp::now(), Instant::now())),
+                clock_jumps: AtomicU64::new(0),
             }),
         })
     }
@@ -224,13 +257,13 @@ impl History {
         };
         let data = data_of(alert, self.inner.config.snapshot_cap_bytes).map_err(|e| encode(e.to_string()))?;
         let body = serde_json::to_vec(&data).map_err(|e| encode(e.to_string()))?;
-        let row = serde_json::to_vec(&Row {
+        let mut row = Row {
             camera: alert.camera.id.clone(),
             rule: alert.rule.id.clone(),
             kind: alert.rule.kind.as_str().into(),
             severity: alert.severity,
-        })
-        .map_err(|e| encode(e.to_string()))?;
+            seq: 0,
+        };
         let t = micros(time);
         let inner = &*self.inner;
         let st = |e: redb::Error| storage(&inner.path, e);
@@ -248,21 +281,33 @@ impl History {
             let mut ids = txn.open_table(IDS).map_err(|e| st(e.into()))?;
             let mut index = txn.open_table(INDEX).map_err(|e| st(e.into()))?;
             let mut alerts = txn.open_table(ALERTS).map_err(|e| st(e.into()))?;
-            let previous = ids
-                .insert(alert.id.as_str(), t)
-                .map_err(|e| st(e.into()))?
-                .map(|v| v.value());
-            if let Some(old) = previous.filter(|&old| old != t) {
-                index.remove((old, alert.id.as_str())).map_err(|e| st(e.into()))?;
-                alerts
-                    .remove((old, alert.id.as_str()))
-                    .map_err(|e| st(e.into()))?;
+            let mut order = txn.open_table(ORDER).map_err(|e| st(e.into()))?;
+            let id = alert.id.as_str();
+            let previous = ids.insert(id, t).map_err(|e| st(e.into()))?.map(|v| v.value());
+            if let Some(old) = previous {
+                // A replaced row is recorded anew: it leaves its old place in the order.
+                let old_seq = match index.remove((old, id)).map_err(|e| st(e.into()))? {
+                    Some(v) => Some(parse_row(&inner.path, id, v.value())?.seq),
+                    None => None,
+                };
+                if let Some(old_seq) = old_seq {
+                    order.remove(old_seq).map_err(|e| st(e.into()))?;
+                }
+                alerts.remove((old, id)).map_err(|e| st(e.into()))?;
             }
+            row.seq = order
+                .last()
+                .map_err(|e| st(e.into()))?
+                .map_or(1, |(k, _)| k.value() + 1);
+            let row_bytes = serde_json::to_vec(&row).map_err(|e| encode(e.to_string()))?;
             index
-                .insert((t, alert.id.as_str()), row.as_slice())
+                .insert((t, id), row_bytes.as_slice())
                 .map_err(|e| st(e.into()))?;
             alerts
-                .insert((t, alert.id.as_str()), body.as_slice())
+                .insert((t, id), body.as_slice())
+                .map_err(|e| st(e.into()))?;
+            order
+                .insert(row.seq, (t, id, row_bytes.as_slice()))
                 .map_err(|e| st(e.into()))?;
         }
         txn.commit().map_err(|e| st(e.into()))?;
@@ -272,7 +317,7 @@ impl History {
         Ok(())
     }
 
-    /// Alerts matching `q`, newest first, at most `q.limit`.
+    /// Alerts matching `q`, most recently recorded first, at most `q.limit`.
     pub fn query(&self, q: &HistoryQuery) -> Result<Vec<HistoryEntry>, HistoryError> {
         let path = &self.inner.path;
         let st = |e: redb::Error| storage(path, e);
@@ -286,14 +331,15 @@ impl History {
             return Ok(out);
         }
         let txn = self.inner.db.begin_read().map_err(|e| st(e.into()))?;
-        let index = txn.open_table(INDEX).map_err(|e| st(e.into()))?;
+        let order = txn.open_table(ORDER).map_err(|e| st(e.into()))?;
         let alerts = txn.open_table(ALERTS).map_err(|e| st(e.into()))?;
-        // (hi, "") sorts before every id at time `hi`, so the end bound excludes `until`.
-        let rows = index.range::<Key>((lo, "")..(hi, "")).map_err(|e| st(e.into()))?;
-        for row in rows.rev() {
-            let (key, value) = row.map_err(|e| st(e.into()))?;
-            let (t, id) = key.value();
-            let meta = parse_row(path, id, value.value())?;
+        for row in order.iter().map_err(|e| st(e.into()))?.rev() {
+            let (_, value) = row.map_err(|e| st(e.into()))?;
+            let (t, id, row) = value.value();
+            if t < lo || t >= hi {
+                continue;
+            }
+            let meta = parse_row(path, id, row)?;
             let wanted = q.camera.as_ref().is_none_or(|c| *c == meta.camera)
                 && q.rule.as_ref().is_none_or(|r| *r == meta.rule)
                 && q.kind.as_ref().is_none_or(|k| *k == meta.kind);
@@ -356,8 +402,8 @@ impl History {
         Ok(self.len()? == 0)
     }
 
-    /// Removes alerts whose event time is before `now − max_age`, then the oldest ones beyond
-    /// `max_count`; returns how many were removed and logs what it removed (counts and the
+    /// Removes alerts whose event time is before `now − max_age`, then the earliest recorded
+    /// ones beyond `max_count`; returns how many were removed and logs what it removed (counts and the
     /// time span, never alert contents). Commits durably.
     pub fn prune(&self, now: Timestamp, max_age: Duration, max_count: u64) -> Result<u64, HistoryError> {
         let inner = &*self.inner;
@@ -371,29 +417,44 @@ impl History {
             let mut index = txn.open_table(INDEX).map_err(|e| st(e.into()))?;
             let mut alerts = txn.open_table(ALERTS).map_err(|e| st(e.into()))?;
             let mut ids = txn.open_table(IDS).map_err(|e| st(e.into()))?;
-            let mut doomed: Vec<(i64, String)> = Vec::new();
+            let mut order = txn.open_table(ORDER).map_err(|e| st(e.into()))?;
+            // (time, id, seq) of every row to remove.
+            let mut doomed: Vec<(i64, String, u64)> = Vec::new();
             for row in index.range::<Key>(..(cutoff, "")).map_err(|e| st(e.into()))? {
-                let (key, _) = row.map_err(|e| st(e.into()))?;
+                let (key, value) = row.map_err(|e| st(e.into()))?;
                 let (t, id) = key.value();
-                doomed.push((t, id.to_owned()));
+                let seq = parse_row(&inner.path, id, value.value())?.seq;
+                doomed.push((t, id.to_owned(), seq));
             }
             let by_age = doomed.len() as u64;
             let total = index.len().map_err(|e| st(e.into()))?;
-            let over = total.saturating_sub(by_age).saturating_sub(max_count);
+            let mut over = total.saturating_sub(by_age).saturating_sub(max_count);
             if over > 0 {
-                // The oldest rows left after the age cut, in key (time) order.
-                let rows = index.range::<Key>((cutoff, "")..).map_err(|e| st(e.into()))?;
-                for row in rows.take(usize::try_from(over).unwrap_or(usize::MAX)) {
-                    let (key, _) = row.map_err(|e| st(e.into()))?;
-                    let (t, id) = key.value();
-                    doomed.push((t, id.to_owned()));
+                // The earliest recorded rows the age cut left.
+                let aged: HashSet<u64> = doomed.iter().map(|d| d.2).collect();
+                for row in order.iter().map_err(|e| st(e.into()))? {
+                    if over == 0 {
+                        break;
+                    }
+                    let (seq, value) = row.map_err(|e| st(e.into()))?;
+                    if aged.contains(&seq.value()) {
+                        continue;
+                    }
+                    let (t, id, _) = value.value();
+                    doomed.push((t, id.to_owned(), seq.value()));
+                    over -= 1;
                 }
             }
-            let span = doomed.first().zip(doomed.last()).map(|(a, b)| (a.0, b.0));
-            for (t, id) in &doomed {
+            let span = doomed
+                .iter()
+                .map(|d| d.0)
+                .min()
+                .zip(doomed.iter().map(|d| d.0).max());
+            for (t, id, seq) in &doomed {
                 index.remove((*t, id.as_str())).map_err(|e| st(e.into()))?;
                 alerts.remove((*t, id.as_str())).map_err(|e| st(e.into()))?;
                 ids.remove(id.as_str()).map_err(|e| st(e.into()))?;
+                order.remove(*seq).map_err(|e| st(e.into()))?;
             }
             (by_age, doomed.len() as u64 - by_age, span)
         };
@@ -413,10 +474,46 @@ impl History {
         Ok(removed)
     }
 
-    /// [`History::prune`] with the retention of the config this history was opened with.
+    /// [`History::prune`] with the retention of the config this history was opened with,
+    /// guarded against clock jumps: age is measured against the trusted now of [`ClockGuard`],
+    /// and a pass that sees the wall clock jump (`now` against the monotonic clock since the
+    /// previous pass) logs it, counts it and prunes by count only.
     pub fn prune_per_config(&self, now: Timestamp) -> Result<u64, HistoryError> {
-        let c = &self.inner.config;
-        self.prune(now, Duration::from_secs(c.max_age_s), c.max_count)
+        self.prune_per_config_at(now, Instant::now())
+    }
+
+    /// [`History::prune_per_config`] with the monotonic reading given too (for tests).
+    pub fn prune_per_config_at(&self, wall: Timestamp, mono: Instant) -> Result<u64, HistoryError> {
+        let inner = &*self.inner;
+        let c = &inner.config;
+        let (step, trusted) = inner
+            .clock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .observe(wall, mono);
+        let max_age = match step {
+            ClockStep::Steady => Duration::from_secs(c.max_age_s),
+            ClockStep::JumpedForward(by) | ClockStep::JumpedBack(by) => {
+                inner.clock_jumps.fetch_add(1, Ordering::Relaxed);
+                let direction = if matches!(step, ClockStep::JumpedForward(_)) {
+                    "forward"
+                } else {
+                    "back"
+                };
+                tracing::warn!(
+                    history = %inner.path.display(), direction, by = %by, wall = %wall, trusted = %trusted,
+                    "wall clock jumped: not pruning the alert history by age on this pass; ages are measured \
+                     against the monotonic clock"
+                );
+                Duration::MAX
+            }
+        };
+        self.prune(trusted, max_age, c.max_count)
+    }
+
+    /// Wall-clock jumps seen by the prune passes since open.
+    pub fn clock_jumps(&self) -> u64 {
+        self.inner.clock_jumps.load(Ordering::Relaxed)
     }
 
     /// Makes every append so far durable (one fsync); appends are otherwise durable within
@@ -441,6 +538,42 @@ impl History {
     pub fn config(&self) -> &HistoryConfig {
         &self.inner.config
     }
+}
+
+/// Gives every row a place in `history_order` when the two tables disagree (a file written
+/// before the order existed): event-time order, the best guess for old rows. Returns the
+/// number of rows when it rebuilt.
+fn rebuild_order_if_needed(
+    path: &Path,
+    index: &mut redb::Table<'_, Key<'static>, &'static [u8]>,
+    order: &mut redb::Table<'_, u64, (i64, &'static str, &'static [u8])>,
+) -> Result<Option<u64>, HistoryError> {
+    let st = |e: redb::Error| storage(path, e);
+    let rows = index.len().map_err(|e| st(e.into()))?;
+    if order.len().map_err(|e| st(e.into()))? == rows {
+        return Ok(None);
+    }
+    order.retain(|_, _| false).map_err(|e| st(e.into()))?;
+    let mut all: Vec<(i64, String, Row)> = Vec::new();
+    for row in index.iter().map_err(|e| st(e.into()))? {
+        let (key, value) = row.map_err(|e| st(e.into()))?;
+        let (t, id) = key.value();
+        all.push((t, id.to_owned(), parse_row(path, id, value.value())?));
+    }
+    for (n, (t, id, mut row)) in all.into_iter().enumerate() {
+        row.seq = n as u64 + 1;
+        let bytes = serde_json::to_vec(&row).map_err(|e| HistoryError::Encode {
+            id: id.clone(),
+            detail: e.to_string(),
+        })?;
+        index
+            .insert((t, id.as_str()), bytes.as_slice())
+            .map_err(|e| st(e.into()))?;
+        order
+            .insert(row.seq, (t, id.as_str(), bytes.as_slice()))
+            .map_err(|e| st(e.into()))?;
+    }
+    Ok(Some(rows))
 }
 
 fn parse_row(path: &Path, id: &str, bytes: &[u8]) -> Result<Row, HistoryError> {

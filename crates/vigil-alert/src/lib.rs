@@ -27,11 +27,15 @@
 //! - **Opaque alerts**: this crate reads only id, camera, rule kind, severity and time from an
 //!   alert ([`AlertMeta`]); the rest is JSON it carries untouched.
 //!
-//! Operations — corrupt outbox: [`Outbox::open`] refuses a file it cannot read with
-//! [`OutboxError::Corrupt`], naming the file. Recovery is explicit: `vigil outbox recover
-//! <path>` (the daemon calls [`recover`]) renames the file to `<path>.corrupt-<UTC timestamp>`
-//! and the next start begins with an empty outbox; the old file is kept for inspection, never
-//! deleted. Alerts pending for a sink removed from the config stay in the outbox until the sink
+//! - **Storage failures**: after a failed write (disk full) the outbox reopens its file and keeps
+//!   accepted alerts in memory, bounded, until it can write them in order ([`Outbox::health`]).
+//!
+//! Operations — corrupt outbox: [`Outbox::open`] verifies the whole file and refuses one it
+//! cannot read with [`OutboxError::Corrupt`], naming the file. Recovery is explicit: `vigil
+//! outbox recover <path>` (calling [`recover`]) checks the file — never one in use, a healthy
+//! one only with `--force` — renames it to `<path>.corrupt-<UTC timestamp>` and the next start
+//! begins with an empty outbox, reporting the moved file ([`moved_aside`]); the old file is
+//! kept for inspection, never deleted. Alerts pending for a sink removed from the config stay in the outbox until the sink
 //! returns or [`Outbox::forget_sink`] is called.
 
 /// Page cache of each redb file (outbox, history). redb's default is 1 GiB per database and it
@@ -58,6 +62,8 @@ pub use error::{ConfigError, HistoryError, OutboxError, SinkError};
 pub use event::{CloudEvent, Event};
 pub use history::{History, HistoryConfig, HistoryEntry, HistoryQuery};
 pub use meta::{AlertMeta, Severity};
-pub use outbox::{Outbox, OutboxConfig, Seq, recover};
+pub use outbox::{
+    FileAtOpen, MovedAside, Outbox, OutboxConfig, OutboxHealth, Recovered, Seq, moved_aside, recover,
+};
 pub use route::RouteConfig;
 pub use sink::{AnySink, Sink, SinkConfig, SinkSpec};

@@ -183,7 +183,7 @@ fn corrupt_file_gives_a_clear_error_and_recover_moves_it_aside() {
         "{text}"
     );
 
-    let moved = recover(&path).expect("recover");
+    let moved = recover(&path, false).expect("recover").moved_to;
     assert!(!path.exists());
     assert_eq!(
         std::fs::read(&moved).expect("moved file kept"),
@@ -201,7 +201,9 @@ fn corrupt_file_gives_a_clear_error_and_recover_moves_it_aside() {
     assert!(ob.is_empty());
     drop(ob);
     // A second recovery in the same second must not overwrite the first.
-    let second = recover(&path).expect("recover again");
+    let second = recover(&path, true)
+        .expect("recover again (a fresh outbox needs --force)")
+        .moved_to;
     assert_ne!(second, moved);
     assert!(moved.exists());
 }

@@ -192,6 +192,10 @@ pub struct AlertDetection {
     /// Track of the object; `None` for alerts about a group (crowding).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub track_id: Option<TrackId>,
+    /// `[width, height]` of the frame `box_px` is measured in. The snapshot may be scaled down
+    /// from it (`[node] snapshot_max_width_px`): scale the box by the JPEG's width ÷ this width.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame_size_px: Option<[u32; 2]>,
 }
 
 /// The plate reading behind a plate alert.
@@ -308,6 +312,7 @@ mod tests {
                 label: "car".into(),
                 box_px: BoxPx::new(1.0, 2.0, 3.0, 4.0),
                 track_id: Some(TrackId(7)),
+                frame_size_px: None,
             },
             plate: Some(AlertPlate {
                 text: "京A12345".into(),

@@ -9,6 +9,7 @@
 //! y down, origin top-left); `*Norm` values are normalised to 0..1 of the frame size.
 
 pub mod alert;
+pub mod counts;
 pub mod detection;
 pub mod frame;
 pub mod geometry;

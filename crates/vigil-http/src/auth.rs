@@ -16,10 +16,10 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::activity::Peer;
 use crate::backend::Caller;
 use crate::config::ApiToken;
 use crate::error::ApiError;
-use crate::listener::Peer;
 use crate::live::LiveTokens;
 
 /// The token digests a server accepts.
@@ -154,7 +154,7 @@ fn without_query_token(uri: &Uri) -> Option<Uri> {
 fn peer_of(req: &Request) -> Option<SocketAddr> {
     let ext = req.extensions();
     ext.get::<ConnectInfo<Peer>>()
-        .map(|c| c.0.0)
+        .map(|c| c.0.addr)
         .or_else(|| ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0))
 }
 
@@ -192,7 +192,12 @@ async fn admit(checked: Result<String, Denied>, query_ok: bool, mut req: Request
             resp
         }
         Err(why) => {
-            let path: String = req.uri().path().chars().take(200).collect();
+            // The route template, never the raw path: `…/entries/{plate}` must not put a plate
+            // into the log of a refused request (docs/security.md promises reads stay out).
+            let path = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or_else(|| "(unmatched)".to_owned(), |m| m.as_str().to_owned());
             let peer = peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string());
             let (reason, message) = match why {
                 Denied::Missing if query_ok => (

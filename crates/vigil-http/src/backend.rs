@@ -151,8 +151,16 @@ pub struct CameraCounters {
     pub frames_in: u64,
     /// Frames sent through detection.
     pub frames_analysed: u64,
-    /// Frames dropped (analysis busy or queue full).
+    /// Frames dropped anywhere between decoding and detection: the sum of
+    /// `frames_dropped_ingest` and `frames_dropped_detector` (frames the `analysis_fps` rate
+    /// gate skips on purpose are not drops and are not counted).
     pub frames_dropped: u64,
+    /// Frames dropped by the camera's ingest queue (analysis not taking frames fast enough).
+    pub frames_dropped_ingest: u64,
+    /// Frames dropped by the detector pool's queue for this camera (inference too slow).
+    pub frames_dropped_detector: u64,
+    /// Plate reading jobs of this camera dropped because the plate queue was full.
+    pub plate_jobs_dropped: u64,
     /// Reconnects after a stream failure.
     pub reconnects: u64,
     /// Decoder errors.
@@ -233,13 +241,26 @@ pub struct ApiReloadOutcome {
     pub error: Option<String>,
 }
 
-/// The daemon's readiness: ready when every check passes.
+/// The daemon's readiness: ready when every *required* check passes — the daemon can serve its
+/// API and analyse video. Informational checks (each sink, each camera) are reported too, but a
+/// broker incident or one dark camera must not take the API and console out of a load
+/// balancer exactly when operators need them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Readiness {
-    /// True when the daemon can do its job.
+    /// True when every required check passes.
     pub ready: bool,
-    /// Each check, e.g. `model:yolox-nano`, `sink:nats`.
+    /// Each check, e.g. `model:yolox-nano`, `outbox`, `cameras`, `camera:gate`, `sink:nats`.
     pub checks: Vec<ReadinessCheck>,
+}
+
+impl Readiness {
+    /// Readiness from its checks: ready when every required one passes.
+    pub fn from_checks(checks: Vec<ReadinessCheck>) -> Self {
+        Self {
+            ready: checks.iter().all(|c| c.ok || !c.required),
+            checks,
+        }
+    }
 }
 
 /// One readiness check.
@@ -249,6 +270,8 @@ pub struct ReadinessCheck {
     pub name: String,
     /// Whether it passed.
     pub ok: bool,
+    /// Whether a failure makes the daemon not ready (`false`: reported only).
+    pub required: bool,
     /// Why not, or a short status.
     pub detail: String,
 }

@@ -25,6 +25,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
 /// Default seconds a connection may pass without a byte read or written.
 pub const DEFAULT_IDLE_TIMEOUT_S: u64 = 60;
+/// Default seconds a connection has to send a complete request header.
+pub const DEFAULT_HEADER_TIMEOUT_S: u64 = 10;
 /// Default number of alert streams (SSE) open at once.
 pub const DEFAULT_MAX_ALERT_STREAMS: usize = 64;
 /// Shortest token secret accepted, in bytes.
@@ -54,14 +56,19 @@ pub struct ApiConfig {
     /// Default 64.
     #[serde(default = "default_max_streams")]
     pub max_alert_streams: usize,
-    /// Most connections served at once; further clients wait in the kernel's accept queue.
-    /// Default 256.
+    /// Most connections open at once. At the limit a new connection replaces the one idle the
+    /// longest; only when all are serving a request is it refused (503). Default 256.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
     /// Seconds a connection may pass without a byte read or written before it is closed
     /// (slow or stalled clients, idle keep-alive). Default 60.
     #[serde(default = "default_idle_timeout_s")]
     pub idle_timeout_s: u64,
+    /// Seconds a connection has, from its accept (TLS handshake included) or from the first
+    /// byte of a later request, to send a complete request header; then it is closed.
+    /// Default 10.
+    #[serde(default = "default_header_timeout_s")]
+    pub header_timeout_s: u64,
     /// PEM file with the server certificate (then any intermediates). With `tls_key`, the API
     /// serves HTTPS only. Default: none (plain HTTP).
     #[serde(default)]
@@ -105,6 +112,10 @@ fn default_idle_timeout_s() -> u64 {
     DEFAULT_IDLE_TIMEOUT_S
 }
 
+fn default_header_timeout_s() -> u64 {
+    DEFAULT_HEADER_TIMEOUT_S
+}
+
 impl Default for ApiConfig {
     fn default() -> Self {
         Self {
@@ -116,6 +127,7 @@ impl Default for ApiConfig {
             max_alert_streams: DEFAULT_MAX_ALERT_STREAMS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             idle_timeout_s: DEFAULT_IDLE_TIMEOUT_S,
+            header_timeout_s: DEFAULT_HEADER_TIMEOUT_S,
             tls_cert: None,
             tls_key: None,
         }
@@ -166,10 +178,13 @@ pub struct ApiSettings {
     pub auth_metrics: bool,
     /// Most alert streams open at once.
     pub max_alert_streams: usize,
-    /// Most connections served at once.
+    /// Most connections open at once (see [`ApiConfig::max_connections`]).
     pub max_connections: usize,
     /// A connection without a byte read or written for this long is closed.
     pub idle_timeout: Duration,
+    /// A connection without a complete request header this long after its accept (or after
+    /// the first byte of a later request) is closed.
+    pub header_timeout: Duration,
     /// Things worth a warning at start-up (already logged by [`ApiConfig::resolve`]).
     pub warnings: Vec<String>,
     /// HTTPS: certificate and key loaded. `None`: plain HTTP.
@@ -191,6 +206,7 @@ impl ApiSettings {
             max_alert_streams: DEFAULT_MAX_ALERT_STREAMS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             idle_timeout: Duration::from_secs(DEFAULT_IDLE_TIMEOUT_S),
+            header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_S),
             warnings: Vec::new(),
             tls: None,
             live_tokens: None,
@@ -241,7 +257,7 @@ pub enum ConfigError {
         /// Second token.
         second: String,
     },
-    /// `max_connections = 0` or `idle_timeout_s = 0`.
+    /// `max_connections`, `idle_timeout_s` or `header_timeout_s` set to 0.
     #[error("api.{key} must be at least 1; the default is {default}")]
     ZeroLimit {
         /// The key.
@@ -338,6 +354,12 @@ impl ApiConfig {
             return Err(ConfigError::ZeroLimit {
                 key: "idle_timeout_s",
                 default: DEFAULT_IDLE_TIMEOUT_S,
+            });
+        }
+        if self.header_timeout_s == 0 {
+            return Err(ConfigError::ZeroLimit {
+                key: "header_timeout_s",
+                default: DEFAULT_HEADER_TIMEOUT_S,
             });
         }
         let mut seen = std::collections::HashSet::new();
@@ -438,6 +460,7 @@ impl ApiConfig {
             max_alert_streams: self.max_alert_streams,
             max_connections: self.max_connections,
             idle_timeout: Duration::from_secs(self.idle_timeout_s),
+            header_timeout: Duration::from_secs(self.header_timeout_s),
             warnings,
             live_tokens: None,
         })
@@ -514,6 +537,13 @@ mod tests {
                     ..ApiConfig::default()
                 },
                 "idle_timeout_s",
+            ),
+            (
+                ApiConfig {
+                    header_timeout_s: 0,
+                    ..ApiConfig::default()
+                },
+                "header_timeout_s",
             ),
         ] {
             let e = c.validate().expect_err("zero");

@@ -148,6 +148,14 @@ impl From<StoreError> for ApiError {
             StoreError::NoSuchList(_) => Self::not_found("watchlist_not_found", e.to_string()),
             StoreError::NoSuchPlate { .. } => Self::not_found("plate_not_found", e.to_string()),
             StoreError::Invalid(_) => Self::conflict("invalid_change", e.to_string()),
+            StoreError::Policy(vigil_watchlist::PolicyError::ReadOnly { ref list, ref owner }) => {
+                let detail = json!({ "list": list, "owner": owner });
+                Self::conflict("list_read_only", e.to_string()).with_detail(detail)
+            }
+            StoreError::Policy(vigil_watchlist::PolicyError::NotAPlate { ref plate, .. }) => {
+                let detail = json!({ "plate": plate, "reason": e.to_string() });
+                Self::unprocessable("not_a_plate", e.to_string()).with_detail(detail)
+            }
             StoreError::Audit(_) => Self::unavailable("audit_unavailable", e.to_string()),
             StoreError::Io { .. }
             | StoreError::Corrupt { .. }

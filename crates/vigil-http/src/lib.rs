@@ -17,10 +17,12 @@
 //!   before they are answered; watchlist changes are audited by `vigil-watchlist`'s store.
 //! * **Errors** are always JSON `{"error": {"code", "message"}}` ([`ApiError`]), including
 //!   unknown routes (404), oversized bodies (413) and malformed JSON or queries (400).
-//! * **Limits** (issue 11): request bodies (`max_body_bytes`, 413), connections served at once
-//!   (`max_connections`), silent connections closed after `idle_timeout_s`, alert streams
-//!   (`max_alert_streams`); see `listener.rs`. They apply through [`serve`]/[`serve_on`]; a
-//!   caller serving [`router`] itself gets the body limit only.
+//! * **Limits** (issues 11, 16): request bodies (`max_body_bytes`, 413), connections open at
+//!   once (`max_connections`; at the limit the longest-idle one makes room, so health probes
+//!   answer during a flood of idle connections), connections without a request header after
+//!   `header_timeout_s` and silent ones after `idle_timeout_s` closed, alert streams
+//!   (`max_alert_streams`); see `listener.rs` and `activity.rs`. They apply through
+//!   [`serve`]/[`serve_on`]; a caller serving [`router`] itself gets the body limit only.
 //! * **HTTPS** (issue 11, optional): with `[api] tls_cert` / `tls_key` the port serves HTTPS
 //!   only (rustls); handshakes run concurrently and bounded, see `tls.rs` and [`ServerTls`].
 //! * **Console** (issue 10): the operator console, plain HTML/CSS/JS embedded with
@@ -29,6 +31,7 @@
 //! * **Shutdown.** [`serve`] takes the shutdown signal as a future; on it, the alert streams
 //!   end, in-flight requests get [`SHUTDOWN_GRACE`] to finish, then the server returns.
 
+mod activity;
 mod auth;
 pub mod backend;
 pub mod config;
@@ -127,8 +130,13 @@ pub async fn serve_on(
         Err(e) => tracing::warn!(error = %e, "HTTP API listening (address unknown)"),
     }
     let mut stop = rx;
-    let listener = listener::LimitedListener::new(listener, settings.max_connections, settings.idle_timeout);
-    let make_service = app.into_make_service_with_connect_info::<listener::Peer>();
+    let limits = listener::Limits {
+        max_connections: settings.max_connections,
+        idle: settings.idle_timeout,
+        header: settings.header_timeout,
+    };
+    let listener = listener::LimitedListener::new(listener, limits);
+    let make_service = app.into_make_service_with_connect_info::<activity::Peer>();
     let stopped = async move {
         // An error means the sender is gone, which only happens once we returned.
         let _ = stop.wait_for(|s| *s).await;

@@ -115,6 +115,8 @@ pub(crate) fn build(settings: &ApiSettings, state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        // Outermost: the listener must know which connections are serving a request.
+        .layer(middleware::from_fn(crate::activity::track_requests))
         .with_state(state)
 }
 
@@ -174,6 +176,38 @@ mod tests {
             "served but not in openapi.json: {undocumented:?}"
         );
         assert!(phantom.is_empty(), "in openapi.json but not served: {phantom:?}");
+    }
+
+    /// Issue 16: a path or query parameter can always be malformed, so its operation
+    /// documents the 400; list names carry their pattern and length.
+    #[test]
+    fn parameters_document_their_400_and_list_names_their_pattern() {
+        let doc: serde_json::Value = serde_json::from_str(system::OPENAPI).expect("parses");
+        for r in ROUTES {
+            let op = &doc["paths"][r.path][r.method.to_lowercase()];
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let malformable = params
+                .iter()
+                .any(|p| matches!(p["in"].as_str(), Some("path" | "query")) && p["name"] != "access_token");
+            if malformable {
+                assert!(op["responses"]["400"].is_object(), "{r:?}: no 400 documented");
+            }
+            for p in params.iter().filter(|p| p["in"] == "path" && p["name"] == "name") {
+                let schema = &p["schema"];
+                assert_eq!(schema["pattern"], "^[\\p{L}\\p{N}_-]{1,64}$", "{r:?}");
+                assert_eq!(
+                    (schema["minLength"].as_u64(), schema["maxLength"].as_u64()),
+                    (Some(1), Some(vigil_watchlist::model::MAX_LIST_NAME_CHARS as u64)),
+                    "{r:?}"
+                );
+            }
+        }
+        let note = &doc["paths"]["/api/v1/alerts/{id}/ack"]["post"]["requestBody"]["content"]["application/json"]
+            ["schema"]["properties"]["note"];
+        assert_eq!(
+            note["type"], "string",
+            "null is refused, so the type is string alone"
+        );
     }
 
     #[test]

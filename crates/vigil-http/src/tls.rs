@@ -8,7 +8,9 @@
 //! connections are handed to the server through a channel. Doing them inside `accept` would let
 //! one client that opens a connection and sends nothing stall every other client for the
 //! timeout. A connection counts against `max_connections` from the TCP accept on (it holds its
-//! [`LimitedListener`] slot through the handshake), so handshakes in flight are bounded too.
+//! [`LimitedListener`] slot through the handshake), so handshakes in flight are bounded too; a
+//! connection still in its handshake is idle (no request yet), so `api.header_timeout_s` covers
+//! the handshake, and a new connection may take its slot when all are taken.
 //!
 //! rustls with the ring provider, chosen explicitly: the NATS client already links both, and
 //! naming the provider keeps rustls from having to guess a process-wide default.
@@ -30,8 +32,9 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
+use crate::activity::Peer;
 use crate::config::ConfigError;
-use crate::listener::{LimitedListener, LimitedStream, Peer};
+use crate::listener::{LimitedListener, LimitedStream};
 
 /// Longest a TLS handshake may take before the connection is dropped.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -129,6 +132,7 @@ impl TlsListener {
     pub(crate) fn new(inner: LimitedListener, tls: &ServerTls) -> Self {
         let local = inner.local_addr().ok();
         let (tx, ready) = mpsc::channel(READY_QUEUE);
+        let inner = inner.without_plain_replies();
         let acceptor = tokio::spawn(accept_loop(inner, TlsAcceptor::from(tls.config.clone()), tx));
         Self {
             ready,
@@ -188,6 +192,9 @@ impl Listener for TlsListener {
 
 impl Connected<IncomingStream<'_, TlsListener>> for Peer {
     fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
-        Self(*stream.remote_addr())
+        Self {
+            addr: *stream.remote_addr(),
+            activity: stream.io().get_ref().0.activity().clone(),
+        }
     }
 }

@@ -38,6 +38,15 @@ fn logs_and_errors_never_show_secrets_or_path_plates() {
         None,
     );
     assert_eq!(r.status, 200);
+    // A refused request with a plate in its path: the refusal is logged by route, not by path.
+    let r = request(
+        "DELETE",
+        &s.url(&format!("/api/v1/watchlists/stolen/entries/{}", seg("京A12345"))),
+        Some(near_miss.as_str()),
+        None,
+        None,
+    );
+    assert_eq!(r.status, 401);
     // The alert stream's query-string token (for EventSource), right and wrong.
     let stream = s.url(&format!(
         "/api/v1/alerts/stream?camera=gate-1&access_token={CONSOLE_SECRET}"
@@ -67,7 +76,11 @@ fn logs_and_errors_never_show_secrets_or_path_plates() {
         logs.contains("peer=127.0.0.1:"),
         "auth failures name the peer: {logs}"
     );
-    assert!(logs.contains("path=/api/v1/alerts"), "and the path: {logs}");
+    assert!(logs.contains("path=/api/v1/alerts"), "and the route: {logs}");
+    assert!(
+        logs.contains("path=/api/v1/watchlists/{name}/entries/{plate}"),
+        "refusals are logged by route template: {logs}"
+    );
     assert!(
         logs.contains("route=/api/v1/watchlists/{name}/entries/{plate}"),
         "requests are logged by route template: {logs}"

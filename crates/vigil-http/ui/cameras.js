@@ -54,7 +54,7 @@ function stats(c) {
   return [
     stateBadge(c.state),
     el('span', { title: 'frames analysed per second' }, `${Number(c.fps_analysed || 0).toFixed(1)} fps`),
-    el('span', { title: 'frames dropped since start' }, `${c.counters?.frames_dropped ?? 0} drops`),
+    el('span', { title: 'frames dropped since start (ingest queue + detector queue)' }, `${c.counters?.frames_dropped ?? 0} drops`),
   ];
 }
 
@@ -121,7 +121,9 @@ export function cameraDetail(main, [id]) {
         el('h1', c.name || c.id), el('p.dim', c.location || ''), el('div.row', ...stats(c)),
         el('table', ...[
           ['frames decoded', k.frames_in], ['frames analysed', k.frames_analysed],
-          ['frames dropped', k.frames_dropped], ['reconnects', k.reconnects], ['decode errors', k.decode_errors],
+          ['frames dropped', k.frames_dropped], ['… by the ingest queue', k.frames_dropped_ingest],
+          ['… by the detector queue', k.frames_dropped_detector], ['plate jobs dropped', k.plate_jobs_dropped],
+          ['reconnects', k.reconnects], ['decode errors', k.decode_errors],
         ].map(([n, v]) => el('tr', el('th', n), el('td', v ?? '')))),
         c.last_error ? errorBox({ message: c.last_error }) : '',
       );

@@ -30,8 +30,11 @@ export function watchlistsPage(main) {
 
   const say = (node) => msg.replaceChildren(node || '');
 
+  let owners = {}; // list name -> what owns it, for read-only lists
+
   async function loadLists() {
     const all = await get('/api/v1/watchlists');
+    owners = Object.fromEntries(all.filter((l) => l.read_only_owner).map((l) => [l.name, l.read_only_owner]));
     lists.replaceChildren(...all.map((l) => el('tr', el('td', el('a', { href: '#', onclick: (e) => { e.preventDefault(); show(l.name); } }, l.name)),
       el('td', l.kind), el('td', l.entries))));
     if (!current && all.length) await show(all[0].name);
@@ -57,6 +60,9 @@ export function watchlistsPage(main) {
   }
 
   function renderEntries(filter = '') {
+    // A list declared with a file in the pipeline file is re-imported on every reload, so
+    // changes here would be lost: the API refuses them and the console says why.
+    const owner = owners[doc.name];
     const search = el('input', { type: 'search', placeholder: 'search plate, reason, note', value: filter, size: 28 });
     const body = el('tbody');
     const fill = () => {
@@ -64,7 +70,7 @@ export function watchlistsPage(main) {
       body.replaceChildren(...doc.entries.filter((e) => !f || [e.plate, e.reason, e.note].some((x) => String(x || '').toUpperCase().includes(f)))
         .map((e) => el('tr', el('td', el('span.plate', e.plate)), el('td', e.priority || ''), el('td', e.reason || ''),
           el('td', e.valid_until ? 'until ' + fmtTime(e.valid_until) : ''), el('td.dim', e.note || ''),
-          el('td', el('button', { type: 'button', onclick: () => remove(e.plate) }, 'Remove')))));
+          el('td', owner ? '' : el('button', { type: 'button', onclick: () => remove(e.plate) }, 'Remove')))));
     };
     search.addEventListener('input', fill);
     const plate = el('input', { name: 'plate', placeholder: 'plate', required: true, size: 12 });
@@ -82,7 +88,8 @@ export function watchlistsPage(main) {
     entriesBox.replaceChildren(el('div.panel',
       el('div.row', el('h2', `${doc.name} `, el('span.dim', `(${doc.kind}, ${doc.entries.length} entries)`)),
         el('button', { type: 'button', onclick: download }, 'Download CSV')),
-      add, el('div.row', search),
+      owner ? el('p.notice', { id: 'read-only' }, `Read-only: this list is owned by ${owner}. Edit that file and reload to change it.`) : add,
+      el('div.row', search),
       el('table', el('thead', el('tr', ...['plate', 'priority', 'reason', 'valid', 'note', ''].map((h) => el('th', h)))), body)));
     fill();
   }

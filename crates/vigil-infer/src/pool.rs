@@ -42,6 +42,10 @@ pub struct PoolConfig {
     pub max_batch: usize,
     /// Name used for worker threads and in logs (the model name).
     pub name: String,
+    /// Results (each holding its frame) waiting for the consumer; when the consumer falls
+    /// this far behind, a finished result is dropped and counted like a queue drop (video
+    /// drops, never blocks), so a slow consumer cannot pin an unbounded number of frames.
+    pub results_capacity: usize,
 }
 
 impl Default for PoolConfig {
@@ -50,6 +54,7 @@ impl Default for PoolConfig {
             queue_per_camera: 2,
             max_batch: 8,
             name: "detector".into(),
+            results_capacity: 1024,
         }
     }
 }
@@ -159,7 +164,9 @@ fn submit(sh: &Shared, frame: Frame) -> bool {
     });
     sh.stats.frames_in.fetch_add(1, Ordering::Relaxed);
     while slot.queue.len() > sh.cfg.queue_per_camera.max(1) {
-        slot.queue.pop_front();
+        if let Some(old) = slot.queue.pop_front() {
+            sh.stats.camera_dropped.inc(&old.frame.camera);
+        }
         sh.stats.frames_dropped.fetch_add(1, Ordering::Relaxed);
     }
     drop(st);
@@ -176,7 +183,7 @@ fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
 impl WorkerPool {
     /// Starts one worker thread per detector.
     pub fn new<D: FrameDetector>(detectors: Vec<D>, cfg: PoolConfig) -> Result<Self, std::io::Error> {
-        let (out, out_rx) = crossbeam_channel::unbounded();
+        let (out, out_rx) = crossbeam_channel::bounded(cfg.results_capacity.max(1));
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 cams: Vec::new(),
@@ -349,12 +356,22 @@ fn worker<D: FrameDetector>(sh: Arc<Shared>, mut det: D) {
                     batch: n,
                 },
             );
-            // Release in order; sending on an unbounded channel never blocks, so doing it under
-            // the lock keeps per-camera order across workers.
+            // Release in order; `try_send` never blocks, so doing it under the lock keeps
+            // per-camera order across workers. A consumer that far behind loses this result
+            // (counted as a drop of its camera's frame), never the pool's progress.
             while let Some(r) = slot.done.remove(&slot.next_release) {
                 slot.next_release += 1;
-                sh.stats.frames_out.fetch_add(1, Ordering::Relaxed);
-                let _ = sh.out.send(r);
+                match sh.out.try_send(r) {
+                    Ok(()) => {
+                        sh.stats.frames_out.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(crossbeam_channel::TrySendError::Full(r)) => {
+                        sh.stats.frames_dropped.fetch_add(1, Ordering::Relaxed);
+                        sh.stats.results_dropped.fetch_add(1, Ordering::Relaxed);
+                        sh.stats.camera_dropped.inc(&r.frame.camera);
+                    }
+                    Err(crossbeam_channel::TrySendError::Disconnected(_)) => {}
+                }
             }
         }
     }
@@ -488,10 +505,40 @@ mod tests {
         for i in 0..10 {
             pool.submit(frame("c", i));
         }
+        pool.submit(frame("d", 0));
         let st = lock(&pool.shared.state);
         let seqs: Vec<u64> = st.cams[0].queue.iter().map(|q| q.frame.seq).collect();
         assert_eq!(seqs, vec![8, 9]);
         assert_eq!(pool.stats().frames_dropped.load(Ordering::Relaxed), 8);
+        // Each camera's figures show its own drops.
+        assert_eq!(pool.stats().camera_dropped.get("c"), 8);
+        assert_eq!(pool.stats().camera_dropped.get("d"), 0);
+    }
+
+    #[test]
+    fn a_consumer_far_behind_loses_results_counted_per_camera_not_memory() {
+        let dets = vec![Sleepy {
+            per_frame: Duration::from_millis(1),
+            batch: 1,
+        }];
+        let pool = WorkerPool::new(
+            dets,
+            PoolConfig {
+                queue_per_camera: 1000,
+                results_capacity: 4,
+                ..Default::default()
+            },
+        )
+        .expect("pool");
+        let (results, st) = (pool.results().clone(), pool.stats());
+        for i in 0..20 {
+            pool.submit(frame("slow", i));
+        }
+        assert!(pool.shutdown(Duration::from_secs(10)));
+        assert_eq!(results.len(), 4, "never more results held than the capacity");
+        assert_eq!(st.results_dropped.load(Ordering::Relaxed), 16);
+        assert_eq!(st.camera_dropped.get("slow"), 16);
+        assert_eq!(st.frames_out.load(Ordering::Relaxed), 4);
     }
 
     #[test]

@@ -74,8 +74,14 @@ pub struct PoolStats {
     pub frames_in: AtomicU64,
     /// Frames whose detections were delivered.
     pub frames_out: AtomicU64,
-    /// Frames dropped because their camera's queue was full (oldest dropped first).
+    /// Frames dropped because their camera's queue was full (oldest dropped first), or their
+    /// result because the consumer was too far behind.
     pub frames_dropped: AtomicU64,
+    /// Finished results dropped because the consumer was `results_capacity` behind (included in
+    /// `frames_dropped`).
+    pub results_dropped: AtomicU64,
+    /// Every drop, per camera (the camera's own figures show them).
+    pub camera_dropped: vigil_core::counts::PerCamera,
     /// Inference calls that failed (the frame's result carries the error).
     pub errors: AtomicU64,
     /// Time per model run (one batch).

@@ -15,7 +15,8 @@
 //!   with drop-oldest: when full, the oldest frame is discarded and counted.
 //! * **Supervision** ([`supervisor`]): a thread per camera runs the pipeline, watches the bus
 //!   and a stall watchdog, and reconnects with capped exponential backoff plus jitter
-//!   ([`backoff`]). [`CameraStatus`] is a cheap-clone view of state, counters and the last error.
+//!   ([`backoff`]), retrying quickly for a while after a camera that was streaming drops
+//!   ([`reconnect`]). [`CameraStatus`] is a cheap-clone view of state, counters and the last error.
 //! * **Secrets**: credentials go to `rtspsrc` as properties, never in the location; every log
 //!   line and error passes through [`redact_uri`] / [`Redactor`].
 //! * **camsim** ([`camsim`]): files and stills served as looping live H.264 RTSP streams, with
@@ -34,6 +35,7 @@ pub mod media_check;
 mod pipeline;
 pub mod queue;
 pub mod rate_gate;
+pub mod reconnect;
 pub mod redact;
 mod sink;
 pub mod status;

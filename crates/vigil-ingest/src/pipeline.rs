@@ -21,6 +21,7 @@ use crate::error::{SourceError, SourceErrorKind};
 use crate::rate_gate::RateGate;
 use crate::redact::Redactor;
 use crate::sink::FrameSink;
+use crate::supervisor::SupervisorPolicy;
 use gstreamer as gst;
 use gstreamer::glib;
 use gstreamer::prelude::*;
@@ -130,11 +131,15 @@ fn make(factory: &str, ctx: &ErrorContext) -> Result<gst::Element, SourceError> 
 
 impl SourcePipeline {
     /// Builds (but does not start) the pipeline for `settings`, delivering frames to `sink`.
-    pub fn build(settings: &SourceSettings, sink: FrameSink) -> Result<Self, SourceError> {
+    pub fn build(
+        settings: &SourceSettings,
+        policy: &SupervisorPolicy,
+        sink: FrameSink,
+    ) -> Result<Self, SourceError> {
         let ctx = ErrorContext::new(settings);
         let pipeline = gst::Pipeline::with_name(&format!("camera-{}", settings.camera));
         let tail_entry = build_tail(&pipeline, settings, sink, &ctx)?;
-        let source = build_source(settings, &ctx)?;
+        let source = build_source(settings, policy, &ctx)?;
         pipeline
             .add(&source)
             .map_err(|e| ctx.error(SourceErrorKind::Other, &e.to_string()))?;
@@ -196,12 +201,19 @@ impl Drop for SourcePipeline {
 }
 
 /// Creates rtspsrc or urisourcebin with the camera's settings.
-fn build_source(settings: &SourceSettings, ctx: &ErrorContext) -> Result<gst::Element, SourceError> {
+fn build_source(
+    settings: &SourceSettings,
+    policy: &SupervisorPolicy,
+    ctx: &ErrorContext,
+) -> Result<gst::Element, SourceError> {
     match settings.kind {
         SourceKind::Rtsp => {
             let src = make("rtspsrc", ctx)?;
             src.set_property("location", settings.uri.as_str());
             src.set_property("latency", settings.latency_ms);
+            // Fail a hung connect or request quickly; the supervisor's retry is the better wait.
+            let timeout_us = u64::try_from(policy.connect_timeout.as_micros()).unwrap_or(u64::MAX);
+            src.set_property("tcp-timeout", timeout_us.max(1));
             // A late frame is useless to analytics; do not let the jitter buffer grow.
             src.set_property("drop-on-latency", true);
             let protocols = match settings.transport {

@@ -20,6 +20,8 @@ const SECRET_QUERY_KEYS: &[&str] = &[
 /// text that contains URIs, such as a GStreamer error message. Text without `://` is returned
 /// unchanged.
 pub fn redact_uri(text: &str) -> String {
+    let cleaned = redact_schemeless(text);
+    let text: &str = &cleaned;
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(sep) = rest.find("://") {
@@ -32,6 +34,37 @@ pub fn redact_uri(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Hides `user:password@` in words that have no `scheme://` (an operator who forgot the scheme
+/// still wrote the password): every whitespace-separated word without `://` whose part before
+/// its last `@` holds a `:` keeps only what follows the `@`.
+fn redact_schemeless(text: &str) -> std::borrow::Cow<'_, str> {
+    let leaks = |w: &str| !w.contains("://") && w.rfind('@').is_some_and(|at| w[..at].contains(':'));
+    if !text.split_whitespace().any(leaks) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let start = rest.find(|c: char| !c.is_whitespace()).unwrap_or(rest.len());
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let word = &rest[..end];
+        match word.rfind('@') {
+            Some(at) if leaks(word) => {
+                // Keep punctuation that opened the word (a quote or backtick) readable.
+                let lead = word.len() - word.trim_start_matches(['`', '"', '\'', '(']).len();
+                out.push_str(&word[..lead]);
+                out.push_str(REDACTED);
+                out.push_str(&word[at..]);
+            }
+            _ => out.push_str(word),
+        }
+        rest = &rest[end..];
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A URI in free text ends at whitespace. Quotes and brackets are NOT token ends: a password may
@@ -144,6 +177,17 @@ mod tests {
             redact_uri("rtsps://user@cam.local/live"),
             "rtsps://***@cam.local/live"
         );
+    }
+
+    #[test]
+    fn hides_credentials_of_a_uri_without_scheme() {
+        assert_eq!(
+            redact_uri("uri admin:hunter2@127.0.0.1/campus has no scheme"),
+            "uri ***@127.0.0.1/campus has no scheme"
+        );
+        assert_eq!(redact_uri("`admin:pw@cam`"), "`***@cam`");
+        // Mail addresses and times are not credentials.
+        assert_eq!(redact_uri("ops@example.org at 10:00"), "ops@example.org at 10:00");
     }
 
     #[test]

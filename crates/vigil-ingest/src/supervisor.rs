@@ -13,13 +13,15 @@
 //! The loop follows moonfire-nvr's streamer: `run_once` builds a fresh pipeline and runs it until
 //! something ends it, then the pure [`decide`] says what to do next. Each camera has its own thread
 //! and pipeline, so a camera stuck in a slow connect cannot delay another. Stop is signalled by
-//! dropping a channel sender, which wakes both the bus poll and the backoff sleep.
+//! dropping a channel sender, which wakes both the bus poll and the backoff sleep. How long a
+//! retry waits is [`crate::reconnect`]'s business.
 
 use crate::backoff::{BackoffPolicy, JitterRng};
 use crate::config::{EosPolicy, MediaErrorPolicy, SourceKind, SourceSettings};
 use crate::error::{IngestError, SourceError, SourceErrorKind};
 use crate::pipeline::{ErrorContext, SourcePipeline};
 use crate::queue::frame_queue;
+use crate::reconnect::RetryPacer;
 use crate::sink::FrameSink;
 use crate::status::{CameraState, CameraStatus, SourceCounters};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, bounded};
@@ -39,6 +41,17 @@ pub struct SupervisorPolicy {
     pub stall_timeout: Duration,
     /// How often the supervisor looks at the bus, the stop signal and the watchdog. Default: 100 ms.
     pub poll_interval: Duration,
+    /// For this long after a camera loses a stream that delivered frames, its retries wait at
+    /// most [`recovery_delay`](Self::recovery_delay) instead of backing off further (see
+    /// [`crate::reconnect`]). Default: 60 s.
+    pub recovery_window: Duration,
+    /// Longest wait between retries inside the recovery window (jitter still shortens it).
+    /// Default: 1 s.
+    pub recovery_delay: Duration,
+    /// RTSP: a connection attempt, or the answer to one RTSP request, that takes longer than this
+    /// fails (rtspsrc `tcp-timeout`; GStreamer's own default is 20 s, which is how long a retry
+    /// against a rebooting, silent camera used to hang). Default: 2 s.
+    pub connect_timeout: Duration,
 }
 
 impl Default for SupervisorPolicy {
@@ -47,6 +60,9 @@ impl Default for SupervisorPolicy {
             backoff: BackoffPolicy::default(),
             stall_timeout: Duration::from_secs(10),
             poll_interval: Duration::from_millis(100),
+            recovery_window: Duration::from_secs(60),
+            recovery_delay: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -285,16 +301,16 @@ impl Supervision {
         let camera = self.settings.camera.clone();
         let uri = self.settings.redacted_uri();
         let mut rng = JitterRng::for_key(camera.as_str());
-        let mut attempt = 0u32;
+        let mut pacer = RetryPacer::default();
         loop {
             self.status.set_state(CameraState::Connecting);
             tracing::info!(%camera, %uri, "connecting");
             let outcome = self.run_once();
             if matches!(
                 outcome,
-                RunOutcome::Failed { streamed: true, .. } | RunOutcome::Eos { .. }
+                RunOutcome::Failed { streamed: true, .. } | RunOutcome::Eos { frames: 1.., .. }
             ) {
-                attempt = 0;
+                pacer.stream_lost(Instant::now());
             }
             let s = &self.settings;
             match decide(outcome, s.kind, s.on_eos, s.on_media_error, &self.ctx) {
@@ -307,8 +323,7 @@ impl Supervision {
                     return;
                 }
                 Decision::Retry(error) => {
-                    let delay = self.policy.backoff.delay(attempt, rng.next_unit());
-                    attempt = attempt.saturating_add(1);
+                    let delay = pacer.next_delay(&self.policy, Instant::now(), rng.next_unit());
                     tracing::warn!(%camera, %error, delay_ms = delay.as_millis() as u64, "camera down, retrying");
                     self.status.set_error(error);
                     self.status.set_state(CameraState::Backoff);
@@ -338,7 +353,7 @@ impl Supervision {
                 };
             }
         }
-        let pipeline = match SourcePipeline::build(&self.settings, self.sink.clone()) {
+        let pipeline = match SourcePipeline::build(&self.settings, &self.policy, self.sink.clone()) {
             Ok(p) => p,
             Err(error) => {
                 return RunOutcome::Failed {

@@ -375,3 +375,198 @@ fn multi_slice_h264_over_rtsp_decodes_whole_frames() {
         );
     }
 }
+
+/// Starts camsim with `mounts` on `port`, retrying briefly while the port is still held by a
+/// server that is shutting down.
+fn camsim_on(port: u16, mounts: Vec<MountSpec>) -> Camsim {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let cfg = CamsimConfig {
+            port,
+            mounts: mounts.clone(),
+            ..CamsimConfig::default()
+        };
+        match Camsim::start(cfg) {
+            Ok(c) => return c,
+            Err(e) if Instant::now() < deadline => {
+                println!("camsim restart on port {port}: {e}; retrying");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => panic!("camsim cannot start again on port {port}: {e}"),
+        }
+    }
+}
+
+/// Accepts TCP connections on `port` and never answers, like a camera whose network is up but
+/// whose RTSP service is still booting. Runs until `stop` is set; the accepted connections are
+/// returned still open, so a client waiting on one gets no reset and must time out by itself.
+fn silent_listener(
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<Vec<std::net::TcpStream>> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind the camera's port");
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            match listener.accept() {
+                Ok((conn, _)) => held.push(conn),
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+        held
+    })
+}
+
+/// A camera's RTSP server goes away for 10 s and comes back on the same port, as in a camera
+/// reboot: 5 s with the port closed (connections refused), then 5 s where TCP connects but the
+/// RTSP service does not answer yet. With the production supervision policy (what `vigil run`
+/// uses) a camera that was streaming must deliver frames again within 5 s of the server's
+/// return, while a camera that never streamed keeps backing off ever longer.
+#[test]
+fn server_restart_on_same_port_resumes_within_5_s_with_default_policy() {
+    let _serial = serial();
+    init_tracing();
+    let mounts = vec![MountSpec::new(
+        "/cam",
+        CamsimSource::File(testdata("vtest.avi")),
+        10,
+    )];
+    let camsim = camsim_on(0, mounts.clone());
+    let port = camsim.port();
+    let mut cfg = CameraSourceConfig::new("cam", camsim.url("/cam"));
+    cfg.analysis_fps = Some(5.0);
+    let policy = SupervisorPolicy::default();
+    let cam = CameraSource::start(cfg.validate().expect("valid"), policy).expect("starts");
+    // Never streamed: nothing listens there.
+    let never = CameraSource::start(
+        CameraSourceConfig::new("never", format!("rtsp://127.0.0.1:{}/x", common::closed_port()))
+            .validate()
+            .expect("valid"),
+        policy,
+    )
+    .expect("starts");
+    let never_started = Instant::now();
+    let (sc, sn) = (cam.status(), never.status());
+    let rx = cam.frames();
+    let drain = std::thread::spawn(move || while rx.recv_timeout(Duration::from_secs(60)).is_ok() {});
+    assert!(
+        wait_until(Duration::from_secs(20), || sc.state() == CameraState::Streaming),
+        "not streaming: {:?}",
+        sc.snapshot()
+    );
+    // Healthy streaming for a while before the outage.
+    std::thread::sleep(Duration::from_secs(3));
+
+    drop(camsim);
+    let down = Instant::now();
+    std::thread::sleep(Duration::from_secs(5));
+    let stop_silent = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let silent = silent_listener(port, stop_silent.clone());
+    std::thread::sleep(Duration::from_secs(5));
+    stop_silent.store(true, std::sync::atomic::Ordering::Relaxed);
+    let held = silent.join().expect("silent listener");
+    let during = sc.frames_in();
+    let cam_retries = sc.snapshot().reconnects;
+    let camsim = camsim_on(port, mounts);
+    let back = Instant::now();
+    let resumed = wait_until(Duration::from_secs(40), || sc.frames_in() > during + 2);
+    let took = back.elapsed();
+    println!(
+        "server down {:?}; camera resumed {took:?} after the server came back ({cam_retries} \
+         reconnects during the outage, {} connections left hanging); last error: {:?}",
+        back - down,
+        held.len(),
+        sc.last_error().map(|e| e.to_string())
+    );
+    assert!(resumed, "camera never resumed: {:?}", sc.snapshot());
+    assert!(
+        took <= Duration::from_secs(5),
+        "camera resumed {took:?} after its server came back; the bar is 5 s"
+    );
+    assert_eq!(sc.state(), CameraState::Streaming);
+    assert!(
+        cam_retries >= 4,
+        "a camera that was streaming retries quickly during a short outage: {cam_retries} reconnects"
+    );
+
+    // The camera that never streamed backs off exponentially: 0.5 + 1 + 2 + 4 + 8 s of waits
+    // (at most 20 % shorter by jitter) leave room for only a handful of attempts.
+    let never_retries = sn.snapshot().reconnects;
+    let over = never_started.elapsed();
+    println!("never-streamed camera: {never_retries} reconnects in {over:?}");
+    assert!(
+        never_retries <= 6,
+        "a camera that never streamed must not hammer: {never_retries} reconnects in {over:?}"
+    );
+    drop((cam, never, camsim, held));
+    let _ = drain.join();
+}
+
+/// Writes a `w`×`h` 16-bit-per-channel RGBA PNG of one opaque colour.
+fn write_rgba16_png(path: &std::path::Path, w: u32, h: u32, rgb: [u16; 3]) {
+    let [r, g, b] = rgb;
+    image::ImageBuffer::<image::Rgba<u16>, Vec<u16>>::from_pixel(w, h, image::Rgba([r, g, b, u16::MAX]))
+        .save_with_format(path, image::ImageFormat::Png)
+        .expect("write 16-bit PNG");
+}
+
+/// pngdec decodes 16-bit PNGs to ARGB64, which the pan (videocrop) cannot take: camsim must
+/// convert such a still and serve it like any other.
+#[test]
+fn sixteen_bit_rgba_png_still_is_served() {
+    let _serial = serial();
+    init_tracing();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let png = dir.path().join("deep.png");
+    // 0xC8C8 / 0x3C3C are 200 / 60 in 8 bits.
+    write_rgba16_png(&png, 640, 360, [0xC8C8, 0x3C3C, 0x3C3C]);
+    let head = std::fs::read(&png).expect("read back");
+    assert_eq!((head[24], head[25]), (16, 6), "test picture must be 16-bit RGBA");
+    let mut spec = MountSpec::new("/deep", CamsimSource::Still(png), 10);
+    (spec.width, spec.height) = (Some(320), Some(176));
+    let camsim = Camsim::start(CamsimConfig {
+        mounts: vec![spec],
+        ..CamsimConfig::default()
+    })
+    .expect("camsim serves a 16-bit PNG");
+    let mut cfg = CameraSourceConfig::new("deep", camsim.url("/deep"));
+    cfg.pixel_format = OutputFormat::Rgb;
+    cfg.queue_capacity = 16;
+    let source = start(cfg);
+    assert!(
+        wait_until(Duration::from_secs(20), || source.status().frames_in() >= 5),
+        "no frames from a 16-bit PNG still: {:?}",
+        source.status().snapshot()
+    );
+    let frames = collect(&source, Duration::from_secs(1));
+    let f = frames.last().expect("frames keep coming");
+    assert_eq!((f.width, f.height), (320, 176));
+    // Centre pixel: the colour survives the 16 → 8 bit conversion (not byte garbage).
+    let at = (f.height as usize / 2) * f.stride + (f.width as usize / 2) * 3;
+    let px = &f.data[at..at + 3];
+    assert!(
+        px[0].abs_diff(200) <= 20 && px[1].abs_diff(60) <= 20 && px[2].abs_diff(60) <= 20,
+        "centre pixel {px:?}, want ~(200, 60, 60)"
+    );
+}
+
+/// A still GStreamer cannot decode is refused when camsim starts, naming the mount and file,
+/// instead of a server that only logs "Internal data stream error".
+#[test]
+fn undecodable_still_is_refused_at_start_naming_the_file() {
+    let _serial = serial();
+    init_tracing();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bogus = dir.path().join("notes.png");
+    std::fs::write(&bogus, b"this is not a picture, only text with a png name\n").expect("write");
+    let err = Camsim::start(CamsimConfig {
+        mounts: vec![MountSpec::new("/bogus", CamsimSource::Still(bogus.clone()), 10)],
+        ..CamsimConfig::default()
+    })
+    .expect_err("an undecodable still must be refused");
+    let msg = err.to_string();
+    println!("{msg}");
+    assert!(msg.contains("/bogus"), "{msg}");
+    assert!(msg.contains(&bogus.display().to_string()), "{msg}");
+}

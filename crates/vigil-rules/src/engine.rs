@@ -24,7 +24,7 @@ use crate::clock::MonoClock;
 use crate::config::RulesConfig;
 use crate::error::ConfigErrors;
 use crate::geometry::{Crossing, LineTracker, path_crossings};
-use crate::input::{FrameTime, PlateEvent, TrackObservation, WatchMatch};
+use crate::input::{FrameTime, PlateEvent, TrackObservation, WatchListKind, WatchMatch};
 use crate::make_alert::{Parts, Stamp};
 use crate::rule::{Compiled, Logic, PlateLogic, Rule, compile};
 use crate::zone::{FrameSize, Line, Zone};
@@ -310,6 +310,7 @@ impl CameraRules {
                                     label: crowd_label(rule),
                                     box_px: bbox.unwrap_or(BoxPx::new(0.0, 0.0, 0.0, 0.0)),
                                     track_id: None,
+                                    frame_size_px: None,
                                 },
                                 plate: None,
                                 watch_match: None,
@@ -413,6 +414,7 @@ impl TrackCtx<'_, '_> {
                 label: self.obs.label.to_string(),
                 box_px: self.obs.bbox,
                 track_id: Some(self.obs.track_id),
+                frame_size_px: None,
             },
             plate: None,
             watch_match: None,
@@ -475,14 +477,17 @@ fn plate_hit<'e>(
     }
     let listed = |m: &&WatchMatch| logic.lists.as_ref().is_none_or(|ls| ls.contains(&m.list));
     if logic.unknown {
-        return if ev.matches.iter().any(|m| listed(&m)) {
-            None
-        } else {
-            Some(None)
-        };
+        // Known: on one of the rule's allowlists. A vehicle on any hotlist is not "unknown"
+        // either: the hotlist rule reports it, and one pass must not raise both alerts.
+        let known = ev.matches.iter().any(|m| listed(&m));
+        let hotlisted = ev.matches.iter().any(|m| m.list_kind == WatchListKind::Hotlist);
+        return if known || hotlisted { None } else { Some(None) };
     }
+    // A hotlist rule counts hotlist entries only: a resident's allowlist entry is no hit, even
+    // for a rule that names no lists.
     ev.matches
         .iter()
+        .filter(|m| m.list_kind == WatchListKind::Hotlist)
         .filter(listed)
         .max_by(|a, b| {
             // Highest priority, then exact before fuzzy, then the smallest distance.
@@ -516,6 +521,7 @@ fn plate_parts(logic: &PlateLogic, ev: &PlateEvent, hit: Option<&WatchMatch>, co
             label: ev.label.clone(),
             box_px: ev.bbox,
             track_id: Some(ev.track_id),
+            frame_size_px: None,
         },
         plate: Some(AlertPlate {
             text: ev.plate.text.clone(),

@@ -57,6 +57,18 @@ pub struct WatchMatch {
     pub distance: f32,
     /// Entry priority; when a read matches several entries the highest priority is reported.
     pub priority: i32,
+    /// What the entry's list is for: plate_hotlist rules count hotlist entries only, and a
+    /// hotlist hit is never also an unknown vehicle.
+    pub list_kind: WatchListKind,
+}
+
+/// The kind of list a [`WatchMatch`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchListKind {
+    /// Vehicles to alert on (stolen, wanted).
+    Hotlist,
+    /// Vehicles that belong (residents at a gate).
+    Allowlist,
 }
 
 /// A plate read of one vehicle track, with everything the plate rules look at.

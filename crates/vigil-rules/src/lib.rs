@@ -33,7 +33,7 @@ pub mod zone;
 pub use config::{DirectionFilter, RuleConfig, RuleKind, RulesConfig};
 pub use engine::{CameraRules, RuleCounters, RuleStats, validate};
 pub use error::{ConfigError, ConfigErrors, ConfigProblem, Subject};
-pub use input::{FrameTime, PlateEvent, TrackObservation, WatchMatch};
+pub use input::{FrameTime, PlateEvent, TrackObservation, WatchListKind, WatchMatch};
 pub use jiff::Timestamp;
 pub use make_alert::{alert_id, rfc3339_utc};
 pub use rule::{

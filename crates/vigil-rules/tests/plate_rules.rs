@@ -8,15 +8,23 @@ use vigil_core::PointPx;
 use vigil_core::alert::MatchKind;
 use vigil_core::plate::PlateRead;
 use vigil_core::track::TrackId;
-use vigil_rules::{Alert, AlertKind, PlateEvent, Severity, WatchMatch};
+use vigil_rules::{Alert, AlertKind, PlateEvent, Severity, WatchListKind, WatchMatch};
 
+/// A match on list `list`; lists named `residents`, `vip` or `staff` are allowlists, every other
+/// list a hotlist.
 fn hit(list: &str, entry: &str, kind: MatchKind, distance: f32, priority: i32) -> WatchMatch {
+    let list_kind = if matches!(list, "residents" | "vip" | "staff") {
+        WatchListKind::Allowlist
+    } else {
+        WatchListKind::Hotlist
+    };
     WatchMatch {
         list: list.into(),
         entry_plate: entry.into(),
         kind,
         distance,
         priority,
+        list_kind,
     }
 }
 
@@ -88,6 +96,18 @@ fn hotlist_hits() {
             rule: rule("plate_hotlist", ""),
             event: event(1, "京A12345", 0.9, vec![stolen()], STILL),
             want: Some("stolen"),
+        },
+        Case {
+            name: "an allowlist entry is no hotlist hit, even for a rule naming no lists",
+            rule: rule("plate_hotlist", ""),
+            event: event(
+                1,
+                "京A12345",
+                0.9,
+                vec![hit("residents", "京A12345", MatchKind::Exact, 0.0, 3)],
+                STILL,
+            ),
+            want: None,
         },
         Case {
             name: "no match, no alert",
@@ -210,13 +230,26 @@ fn unknown_vehicles() {
             want: None,
         },
         Case {
-            name: "on a hotlist but not the allowlist",
+            // The hotlist rule reports it; one pass never raises both alerts (issue #16).
+            name: "on a hotlist but not the allowlist is not also unknown",
             rule: r,
             event: event(
                 1,
                 "沪B99999",
                 0.9,
                 vec![hit("stolen", "沪B99999", MatchKind::Exact, 0.0, 1)],
+                STILL,
+            ),
+            want: None,
+        },
+        Case {
+            name: "on another allowlist only is still unknown here",
+            rule: r,
+            event: event(
+                1,
+                "沪B99999",
+                0.9,
+                vec![hit("staff", "沪B99999", MatchKind::Exact, 0.0, 0)],
                 STILL,
             ),
             want: Some(""),

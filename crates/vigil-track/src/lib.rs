@@ -35,5 +35,5 @@ mod kalman;
 mod tracker;
 
 pub use config::{ConfigError, TrackerConfig};
-pub use tracker::{TrackUpdate, Tracker};
+pub use tracker::{TrackIds, TrackUpdate, Tracker};
 pub use vigil_core::track::{FrameStamp, Track, TrackId, TrackState};

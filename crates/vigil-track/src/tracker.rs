@@ -57,6 +57,26 @@ struct Entry {
     last_box: BoxPx,
 }
 
+/// A source of track ids for one camera: 1, 2, 3, … in birth order, shared by clones.
+///
+/// Ids stay small (they are shown to operators and published in alerts) and are never reused
+/// while the source lives.
+#[derive(Debug, Clone)]
+pub struct TrackIds(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl Default for TrackIds {
+    fn default() -> Self {
+        Self(std::sync::Arc::new(std::sync::atomic::AtomicU64::new(1)))
+    }
+}
+
+impl TrackIds {
+    /// The next id.
+    pub fn next_id(&self) -> TrackId {
+        TrackId(self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
 /// Multi-object tracker for one camera (ByteTrack-style).
 ///
 /// Per frame: predict every track with its Kalman filter; first pass matches high-score
@@ -69,8 +89,9 @@ pub struct Tracker {
     config: TrackerConfig,
     /// Live tracks in order of birth.
     tracks: Vec<Entry>,
-    /// Next id to hand out; only ever grows, so ids are never reused.
-    next_id: u64,
+    /// Hands out ids; only ever grows, so ids are never reused (shared with other trackers of
+    /// the same camera when made with [`Tracker::with_ids`]).
+    ids: TrackIds,
     /// Frames processed, counting frames skipped by sequence gaps.
     frame_index: u64,
     /// Sequence number of the last frame, to detect dropped frames.
@@ -80,11 +101,17 @@ pub struct Tracker {
 impl Tracker {
     /// Creates a tracker; fails when the config does not validate.
     pub fn new(config: TrackerConfig) -> Result<Self, ConfigError> {
+        Self::with_ids(config, TrackIds::default())
+    }
+
+    /// Creates a tracker that takes its ids from `ids`, so two trackers of one camera (objects
+    /// and plates) hand out small ids that never collide.
+    pub fn with_ids(config: TrackerConfig, ids: TrackIds) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
             config,
             tracks: Vec::new(),
-            next_id: 1,
+            ids,
             frame_index: 0,
             last_seq: None,
         })
@@ -346,8 +373,7 @@ impl Tracker {
             return;
         };
         let kf = KalmanBox::new(z);
-        let id = TrackId(self.next_id);
-        self.next_id += 1;
+        let id = self.ids.next_id();
         let mut path = VecDeque::with_capacity(self.config.path_len.min(64));
         push_path(&mut path, kf.bbox().bottom_center(), self.config.path_len);
         let state = if self.config.frames_to_confirm <= 1 {

@@ -9,6 +9,14 @@
 //!
 //! Rows are counted with the header as row 1 (see [`Location`]). The reader streams: memory is
 //! the entries kept, never the file, and [`ImportOptions::max_entries`] stops a runaway file.
+//!
+//! **Spreadsheet formulas.** Exports are opened in spreadsheets, which run a cell starting with
+//! `=`, `+`, `-`, `@`, TAB or CR as a formula (`=HYPERLINK(…)`, `+cmd|…`): CSV injection. So
+//! [`write_csv`] prefixes such a cell with `'`, as OWASP advises, which spreadsheets show as
+//! text. The reader takes the quote off again (a field of one or more `'` followed by one of
+//! those characters loses its first `'`), so export → import gives the same lists, and a cell
+//! typed as `'=x` in a spreadsheet means `=x`, as it does there. To keep that exact, a value
+//! that itself starts with `'`s then such a character gets one more `'` on export.
 
 use std::io::{Read, Write};
 
@@ -57,7 +65,32 @@ pub fn read_csv_list(
         .unwrap_or_else(|| Watchlist::empty(name.clone(), kind)))
 }
 
+/// Characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// True when `value` is at least `min_quotes` `'` characters, then a [`FORMULA_START`]
+/// character.
+fn quoted_formula(value: &str, min_quotes: usize) -> bool {
+    let rest = value.trim_start_matches('\'');
+    value.len() - rest.len() >= min_quotes && rest.starts_with(FORMULA_START)
+}
+
+/// The cell to write for `value`: defused with a leading `'` when a spreadsheet would run it.
+fn escape_cell(value: &str) -> std::borrow::Cow<'_, str> {
+    if quoted_formula(value, 0) {
+        format!("'{value}").into()
+    } else {
+        value.into()
+    }
+}
+
+/// The value of a cell read back: [`escape_cell`] undone.
+fn unescape_cell(cell: &str) -> &str {
+    if quoted_formula(cell, 1) { &cell[1..] } else { cell }
+}
+
 /// Writes the lists with the full header, one row per entry, plates as originally written.
+/// Cells a spreadsheet would run as formulas get a leading `'` (see the module docs).
 pub fn write_csv<'a>(writer: impl Write, lists: impl IntoIterator<Item = &'a Watchlist>) -> csv::Result<()> {
     let mut out = csv::Writer::from_writer(writer);
     out.write_record(HEADER)?;
@@ -65,7 +98,7 @@ pub fn write_csv<'a>(writer: impl Write, lists: impl IntoIterator<Item = &'a Wat
         for e in list.entries() {
             let from = e.valid_from.map(|t| t.to_string()).unwrap_or_default();
             let until = e.valid_until.map(|t| t.to_string()).unwrap_or_default();
-            out.write_record([
+            let cells = [
                 e.plate.text(),
                 e.list.as_str(),
                 e.kind.as_str(),
@@ -74,7 +107,8 @@ pub fn write_csv<'a>(writer: impl Write, lists: impl IntoIterator<Item = &'a Wat
                 &from,
                 &until,
                 &e.note,
-            ])?;
+            ];
+            out.write_record(cells.map(escape_cell).iter().map(|c| c.as_bytes()))?;
         }
     }
     out.flush()?;
@@ -102,7 +136,11 @@ fn read_rows(
     let mut row: u64 = 1;
     loop {
         row += 1;
-        if !csv.read_record(&mut record).map_err(|e| csv_error(e, row))? {
+        let read = match csv.read_record(&mut record) {
+            Ok(more) => more,
+            Err(e) => return Err(unclosed_quote(&e, &mut csv, row).unwrap_or_else(|| csv_error(e, row))),
+        };
+        if !read {
             return Ok(());
         }
         let at = Location::Row {
@@ -176,7 +214,7 @@ fn parse_row(
     columns: &Columns,
     at: Location,
 ) -> Result<WatchlistEntry, ImportError> {
-    let field = |col: usize| columns[col].and_then(|pos| record.get(pos)).unwrap_or("");
+    let field = |col: usize| unescape_cell(columns[col].and_then(|pos| record.get(pos)).unwrap_or(""));
     let bad = |column: &'static str, reason: String| ImportError::Field { at, column, reason };
 
     let plate = Plate::parse(field(0)).map_err(|e| bad("plate", e.to_string()))?;
@@ -221,6 +259,24 @@ fn parse_time(text: &str) -> Result<Option<Timestamp>, String> {
     })
 }
 
+/// An unclosed quote makes the csv reader take the rest of the file as one field, which it then
+/// reports as a wrong field count on the row where the quote opened. When the failing row ran
+/// to the end of the file across more than one line, say what really happened.
+fn unclosed_quote<R: Read>(err: &csv::Error, csv: &mut csv::Reader<R>, row: u64) -> Option<ImportError> {
+    let csv::ErrorKind::UnequalLengths { pos: Some(pos), .. } = err.kind() else {
+        return None;
+    };
+    let (start, end) = (pos.line(), csv.position().line());
+    // Nothing follows the failing row: it ran to the end of the file.
+    let at_end = matches!(csv.read_record(&mut csv::StringRecord::new()), Ok(false));
+    (at_end && end > start + 1).then(|| ImportError::Malformed {
+        at: Location::Row { row, line: start },
+        reason: format!(
+            "a quote (\") opened in this row is never closed, so everything from line {start} to the end of the file was read as one field; close the quote, or write a quote inside a field as two (\"\")"
+        ),
+    })
+}
+
 /// Maps a csv error to a located import error; `row` is the record being read.
 fn csv_error(err: csv::Error, row: u64) -> ImportError {
     let line_of = |pos: Option<&csv::Position>| pos.map_or(row, csv::Position::line);
@@ -249,9 +305,11 @@ fn csv_error(err: csv::Error, row: u64) -> ImportError {
                 err.field() + 1
             ),
         },
-        other => ImportError::Malformed {
+        // csv's remaining kinds (serde, seek) cannot come from a byte reader; described by
+        // kind, never as a Rust debug dump.
+        _ => ImportError::Malformed {
             at: Location::Row { row, line: row },
-            reason: format!("unreadable CSV: {other:?}"),
+            reason: "unreadable CSV; save it as plain comma-separated UTF-8 text".into(),
         },
     }
 }

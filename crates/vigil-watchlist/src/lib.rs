@@ -13,6 +13,9 @@
 //! * [`store`]: lists on disk, replaced atomically (temp file, fsync, rename, fsync directory),
 //!   every change appended to the hash-chained [`audit`] log first.
 //!
+//! * [`policy`]: file-owned lists are read-only to the API; entries must be plates of the
+//!   configured grammar.
+//!
 //! The index is rebuilt off the hot path from the store and swapped as an `Arc<WatchlistIndex>`;
 //! [`live::LiveWatchlists`] keeps the two in step for a running daemon.
 
@@ -26,6 +29,7 @@ pub mod live;
 pub mod model;
 mod multimap;
 mod normalize;
+pub mod policy;
 pub mod store;
 
 pub use distance::{CONFUSION_GROUPS, confusion_class, weighted_distance};
@@ -37,6 +41,7 @@ pub use model::{
     WatchlistError,
 };
 pub use normalize::normalize_plate;
+pub use policy::{ListPolicy, PolicyError};
 
 /// The timestamp type of validity windows and lookups (re-exported so callers need no `jiff`
 /// dependency of their own).

@@ -85,6 +85,9 @@ pub enum StoreError {
     /// The index could not be built.
     #[error(transparent)]
     Index(#[from] IndexError),
+    /// The list's owner or the plate grammar refuses the change ([`crate::policy`]).
+    #[error(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
 }
 
 /// What a change did.
@@ -211,12 +214,29 @@ impl WatchlistStore {
         reader: impl Read,
         ctx: &ChangeContext,
     ) -> Result<ChangeSummary, StoreError> {
-        let list =
-            csv_io::read_csv_list(reader, name, kind, &self.opts).map_err(|source| StoreError::Import {
-                list: name.to_string(),
-                source: Box::new(source),
-            })?;
+        let list = self.parse_csv(name, kind, reader)?;
         self.replace(list, ctx)
+    }
+
+    /// Parses CSV into list `name` of `kind` with the store's import limits, without storing it.
+    pub fn parse_csv(
+        &self,
+        name: &ListName,
+        kind: ListKind,
+        reader: impl Read,
+    ) -> Result<Watchlist, StoreError> {
+        csv_io::read_csv_list(reader, name, kind, &self.opts).map_err(|source| StoreError::Import {
+            list: name.to_string(),
+            source: Box::new(source),
+        })
+    }
+
+    /// Parses a JSON list document with the store's import limits, without storing it.
+    pub fn parse_json(&self, reader: impl Read) -> Result<Watchlist, StoreError> {
+        json_io::read_json(reader, &self.opts).map_err(|source| StoreError::Import {
+            list: "(from the document)".into(),
+            source: Box::new(source),
+        })
     }
 
     /// Replaces (or creates) the list in a JSON document ([`json_io::read_json`]). A bad file
@@ -226,10 +246,7 @@ impl WatchlistStore {
         reader: impl Read,
         ctx: &ChangeContext,
     ) -> Result<ChangeSummary, StoreError> {
-        let list = json_io::read_json(reader, &self.opts).map_err(|source| StoreError::Import {
-            list: "(from the document)".into(),
-            source: Box::new(source),
-        })?;
+        let list = self.parse_json(reader)?;
         self.replace(list, ctx)
     }
 

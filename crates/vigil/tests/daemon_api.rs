@@ -15,8 +15,9 @@ use common::{Kill, Reply, camsim, free_port, request, signal, spawn_logged, vigi
 const TOKEN: &str = "daemon-test-token-0123456789";
 
 /// Metric families the daemon must export.
-const FAMILIES: [&str; 22] = [
+const FAMILIES: [&str; 23] = [
     "vigil_camera_up",
+    "vigil_camera_drops_total",
     "vigil_camera_state",
     "vigil_camera_frames_in_total",
     "vigil_camera_frames_analysed_total",
@@ -290,6 +291,15 @@ fn api_metrics_and_reload_on_a_running_daemon() {
         cams[0]["counters"]["reconnects"], 0,
         "a rules-only change does not restart the stream"
     );
+    // Every drop shows in the camera's own figures: the total is ingest + detector.
+    let k = &cams[0]["counters"];
+    let n = |key: &str| k[key].as_u64().unwrap_or_else(|| panic!("{key} missing: {k}"));
+    assert_eq!(
+        n("frames_dropped"),
+        n("frames_dropped_ingest") + n("frames_dropped_detector"),
+        "{k}"
+    );
+    n("plate_jobs_dropped");
 
     // The zone editor's save: invalid rules are refused and nothing is written; valid ones are
     // applied and kept in the overlay next to the pipeline file.
@@ -326,6 +336,34 @@ fn api_metrics_and_reload_on_a_running_daemon() {
         std::fs::read_to_string(&overlay)
             .expect("overlay written")
             .contains("edited-in-console")
+    );
+
+    // Counters stay monotonic across a zone-editor save that keeps the rule (issue #16): the
+    // rule's engine is rebuilt and counts from 0, the exported counter does not.
+    let rule_alerts = || {
+        let text = String::from_utf8(call("GET", &format!("{api}/metrics"), None).body).expect("utf-8");
+        text.lines()
+            .filter(|l| l.starts_with("vigil_rule_alerts_total{") && l.contains("rule=\"edited-in-console\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum::<u64>()
+    };
+    let before = wait_for("an alert of the edited rule", 60, || {
+        let n = rule_alerts();
+        (n > 0).then_some(n)
+    });
+    rules["zone"][0]["points"] = serde_json::json!([[0.1, 0.1], [0.9, 0.1], [0.9, 0.95]]);
+    let ok = send(
+        "PUT",
+        &format!("{api}/api/v1/cameras/campus/rules"),
+        Some(TOKEN),
+        Some(&rules),
+    );
+    assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
+    std::thread::sleep(Duration::from_secs(2));
+    let after = rule_alerts();
+    assert!(
+        after >= before,
+        "vigil_rule_alerts_total went back from {before} to {after}"
     );
     std::fs::remove_file(&overlay).expect("remove overlay");
 

@@ -146,6 +146,40 @@ fn reference_problems(fams: &BTreeMap<String, Family>, text: &str) -> Vec<String
     bad
 }
 
+/// The metric families `crates/vigil/src/daemon/metrics.rs` exports: every `"vigil_…"` string
+/// literal there (the registry's and the hand-written histograms' names), except the fallback
+/// name a constant-opts failure would register.
+fn exported_families() -> BTreeSet<String> {
+    exported_families_in(&read("crates/vigil/src/daemon/metrics.rs"))
+}
+
+fn exported_families_in(src: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = src;
+    while let Some(at) = rest.find("\"vigil_") {
+        let name = &rest[at + 1..];
+        let end = name
+            .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+            .unwrap_or(name.len());
+        if name[end..].starts_with('"') && &name[..end] != "vigil_invalid_metric" {
+            out.insert(name[..end].to_string());
+        }
+        rest = &name[end..];
+    }
+    out
+}
+
+#[test]
+fn exported_family_parser_reads_string_literals_only() {
+    let src = r#"counter(&r, "vigil_a_total", "help", &["camera"]);
+        IntGauge::new("vigil_b_bytes", "x") // vigil_comment_only
+        Opts::new("vigil_invalid_metric", "invalid")
+        histogram_text(&mut out, "vigil_c_seconds", "help", m, &h);
+        let s = format!("{name}_bucket{{model=\"{model}\"}}");"#;
+    let got: Vec<String> = exported_families_in(src).into_iter().collect();
+    assert_eq!(got, ["vigil_a_total", "vigil_b_bytes", "vigil_c_seconds"]);
+}
+
 #[test]
 fn documented_families_are_the_ones_the_daemon_registers() {
     let fams = documented_families();
@@ -157,13 +191,25 @@ fn documented_families_are_the_ones_the_daemon_registers() {
     assert_eq!(fams["vigil_detector_inference_seconds"].kind, "histogram");
     assert!(fams["vigil_rule_alerts_total"].labels.contains("rule"));
     assert!(fams["vigil_sink_state"].states.contains("down"));
-    let src = read("crates/vigil/src/daemon/metrics.rs");
-    for name in fams.keys() {
-        assert!(
-            src.contains(&format!("\"{name}\"")),
-            "{name} is documented but not in metrics.rs"
-        );
-    }
+    // Both directions: a family the daemon exports but the table lacks is as wrong as one the
+    // table promises that is not exported.
+    let exported = exported_families();
+    assert!(
+        exported.len() >= 25,
+        "parsed only {} families from metrics.rs",
+        exported.len()
+    );
+    let documented: BTreeSet<String> = fams.keys().cloned().collect();
+    let undocumented: Vec<&String> = exported.difference(&documented).collect();
+    let missing: Vec<&String> = documented.difference(&exported).collect();
+    assert!(
+        undocumented.is_empty(),
+        "exported by metrics.rs but not in operations.md §6: {undocumented:?}"
+    );
+    assert!(
+        missing.is_empty(),
+        "documented in operations.md §6 but not exported by metrics.rs: {missing:?}"
+    );
 }
 
 #[test]
@@ -276,6 +322,40 @@ fn dashboard_uses_only_documented_metrics_and_covers_each_stage() {
     ] {
         assert!(all.contains(needed), "no panel queries {needed}");
     }
+}
+
+/// The exported families no query in `queries` references (a histogram counts as referenced
+/// through its `_bucket`, `_sum` or `_count` series).
+fn families_without_a_query(exported: &BTreeSet<String>, queries: &[String]) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    for q in queries {
+        for (name, _) in references(q) {
+            let base = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s).filter(|b| exported.contains(*b)))
+                .map_or(name.clone(), str::to_string);
+            seen.insert(base);
+        }
+    }
+    exported.difference(&seen).cloned().collect()
+}
+
+#[test]
+fn dashboard_has_a_panel_for_every_exported_family() {
+    let dash: serde_json::Value =
+        serde_json::from_str(&read("deploy/grafana/vigil-dashboard.json")).expect("dashboard is JSON");
+    let exported = exported_families();
+    let missing = families_without_a_query(&exported, &dashboard_queries(&dash));
+    assert!(
+        missing.is_empty(),
+        "no dashboard panel queries {missing:?}; add a panel (deploy/grafana/vigil-dashboard.json)"
+    );
+    // The check itself: a histogram is covered by its buckets, a family nobody queries is named.
+    let fams: BTreeSet<String> = ["vigil_x_seconds", "vigil_y_total"].map(String::from).into();
+    assert_eq!(
+        families_without_a_query(&fams, &["rate(vigil_x_seconds_bucket[5m])".to_string()]),
+        ["vigil_y_total"]
+    );
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! One camera carries five plate rules over five lists, so one vehicle pass answers every case
 //! of issue 9 at once: the exact plate on a hotlist (one `exact` hit), the plate written with
 //! an OCR confusion (one `fuzzy` hit with its distance), an unrelated hotlist (no alert), an
-//! allowlist without the plate (one unknown-vehicle alert) and one with it (none).
+//! allowlist without the plate (no unknown-vehicle alert either: the vehicle is hotlisted, and a
+//! hotlist hit is never also unknown) and one with it (none).
 
 use std::time::{Duration, Instant};
 
@@ -179,6 +180,14 @@ path = "{jsonl}"
     assert_eq!(a["match"]["list"], "wanted");
     assert_eq!(a["match"]["distance"].as_f64(), Some(0.0));
     assert_eq!(exact[0]["type"], "vigil.alert.plate.hotlist");
+    // Plate-track ids are small, per camera (they were published as 2^48 + n).
+    let track = a["detection"]["track_id"].as_u64().expect("track id");
+    assert!((1..10_000).contains(&track), "track id {track}");
+    assert_eq!(
+        a["detection"]["frame_size_px"].as_array().map(Vec::len),
+        Some(2),
+        "{a}"
+    );
     // The snapshot is the frame of the best read, and the plate's vehicle box lies inside it.
     use base64::Engine as _;
     let jpg = base64::engine::general_purpose::STANDARD
@@ -204,8 +213,12 @@ path = "{jsonl}"
     assert!(dist > 0.0 && dist <= 0.5, "one confusion costs 0.3: {dist}");
 
     assert!(by_rule("hit-unrelated").is_empty(), "{summary:?}");
-    let unknown = by_rule("unknown");
-    assert_eq!(unknown.len(), 1, "one unknown vehicle: {summary:?}");
-    assert_eq!(unknown[0]["data"]["plate"]["text"], plate.as_str());
+    // The plate is on no allowlist of rule `unknown`, but it is hotlisted: the hotlist alerts
+    // report it, and one pass never also raises plate.unknown_vehicle (issue #16). Unknown
+    // vehicles that hit no hotlist are covered by vigil-rules' plate_rules tests.
+    assert!(
+        by_rule("unknown").is_empty(),
+        "a hotlisted vehicle is not also unknown: {summary:?}"
+    );
     assert!(by_rule("unknown-but-resident").is_empty(), "{summary:?}");
 }

@@ -29,6 +29,7 @@ fn alert(camera: &str, rule: &str, kind: AlertKind, minute: i64) -> Alert {
             label: "person".into(),
             box_px: BoxPx::new(1.0, 2.0, 3.0, 4.0),
             track_id: None,
+            frame_size_px: None,
         },
         plate: None,
         watch_match: None,
@@ -46,9 +47,10 @@ fn ids(entries: &[HistoryEntry]) -> Vec<&str> {
     entries.iter().map(|e| e.id.as_str()).collect()
 }
 
-/// Ten alerts one minute apart, appended out of time order; cameras/rules alternate.
+/// Ten alerts one minute apart, appended in time order (as a node records them);
+/// cameras/rules alternate.
 fn fill(h: &History) -> Vec<Alert> {
-    let mut all: Vec<Alert> = (0..10)
+    let all: Vec<Alert> = (0..10)
         .map(|m| {
             let (cam, rule, kind) = if m % 2 == 0 {
                 ("gate-1", "fence", AlertKind::ZoneIntrusion)
@@ -58,10 +60,9 @@ fn fill(h: &History) -> Vec<Alert> {
             alert(cam, rule, kind, m)
         })
         .collect();
-    for i in [3, 0, 9, 1, 2, 8, 4, 7, 5, 6] {
-        h.append(&all[i]).expect("append");
+    for a in &all {
+        h.append(a).expect("append");
     }
-    all.sort_by_key(|a| a.time.clone());
     all
 }
 
@@ -289,4 +290,140 @@ fn config_defaults_and_unknown_keys() {
         (65_536, 2_592_000, 100_000)
     );
     assert!(toml::from_str::<HistoryConfig>("max_cont = 3").is_err());
+}
+
+#[test]
+fn alerts_stamped_during_a_clock_jump_do_not_stay_above_live_ones() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let h = open(dir.path());
+    let before = alert("gate-1", "fence", AlertKind::ZoneIntrusion, 0);
+    // Recorded while the wall clock ran two days ahead …
+    let jumped = alert("gate-1", "fence", AlertKind::ZoneIntrusion, 2 * 24 * 60);
+    // … and after it was set back.
+    let live = alert("gate-1", "fence", AlertKind::ZoneIntrusion, 1);
+    for a in [&before, &jumped, &live] {
+        h.append(a).expect("append");
+    }
+    let got = h.query(&HistoryQuery::default()).expect("query");
+    assert_eq!(
+        ids(&got),
+        vec![live.id.as_str(), jumped.id.as_str(), before.id.as_str()],
+        "most recently recorded first"
+    );
+    // Time filters still use the event time, and keep the same order.
+    let since = h
+        .query(&HistoryQuery {
+            since: Some(at(1)),
+            ..Default::default()
+        })
+        .expect("query");
+    assert_eq!(ids(&since), vec![live.id.as_str(), jumped.id.as_str()]);
+    // Retention by count drops the earliest recorded, not the earliest stamped.
+    assert_eq!(h.prune(at(2), Duration::MAX, 2).expect("prune"), 1);
+    assert!(h.get(&before.id).expect("get").is_none());
+    // A row appended again is recorded anew: it moves to the top.
+    h.append(&jumped).expect("append again");
+    let got = h.query(&HistoryQuery::default()).expect("query");
+    assert_eq!(ids(&got), vec![jumped.id.as_str(), live.id.as_str()]);
+    assert_eq!(h.len().expect("len"), 2);
+}
+
+#[test]
+fn a_forward_clock_jump_does_not_prune_the_history() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = HistoryConfig {
+        max_age_s: 24 * 3600,
+        ..Default::default()
+    };
+    let h = History::open(dir.path().join("history.redb"), config).expect("open");
+    let (wall0, mono0) = (Timestamp::now(), Instant::now());
+    let mut recent = alert("gate-1", "fence", AlertKind::ZoneIntrusion, 0);
+    recent.time = (wall0 - jiff::SignedDuration::from_mins(10)).to_string();
+    h.append(&recent).expect("append");
+    let two_days = jiff::SignedDuration::from_hours(48);
+
+    // The case: the wall clock is two days ahead at the next pass.
+    assert_eq!(h.prune_per_config(Timestamp::now() + two_days).expect("prune"), 0);
+    assert_eq!(h.clock_jumps(), 1);
+    assert_eq!(h.len().expect("len"), 1);
+
+    // Steady again (a minute later on both clocks): ages count from the monotonic clock.
+    let later = Duration::from_secs(90);
+    assert_eq!(
+        h.prune_per_config_at(wall0 + two_days + later, mono0 + later)
+            .expect("prune"),
+        0
+    );
+    assert_eq!((h.clock_jumps(), h.len().expect("len")), (1, 1));
+
+    // Once a day has really passed, the row ages out as it should.
+    let day = Duration::from_secs(24 * 3600 + 60);
+    assert_eq!(
+        h.prune_per_config_at(wall0 + two_days + day, mono0 + day)
+            .expect("prune"),
+        1
+    );
+    assert_eq!(h.clock_jumps(), 1);
+}
+
+#[test]
+fn a_backward_clock_jump_is_counted_and_prunes_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = HistoryConfig {
+        max_age_s: 3600,
+        ..Default::default()
+    };
+    let h = History::open(dir.path().join("history.redb"), config).expect("open");
+    let (wall0, mono0) = (Timestamp::now(), Instant::now());
+    let mut a = alert("gate-1", "fence", AlertKind::ZoneIntrusion, 0);
+    a.time = (wall0 - jiff::SignedDuration::from_mins(30)).to_string();
+    h.append(&a).expect("append");
+    let back = wall0 - jiff::SignedDuration::from_hours(5);
+    assert_eq!(
+        h.prune_per_config_at(back, mono0 + Duration::from_secs(60))
+            .expect("prune"),
+        0
+    );
+    assert_eq!((h.clock_jumps(), h.len().expect("len")), (1, 1));
+}
+
+#[test]
+fn a_history_written_before_the_recording_order_existed_is_migrated() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("history.redb");
+    let old: Vec<Alert> = (0..4)
+        .map(|m| alert("gate-1", "fence", AlertKind::ZoneIntrusion, m))
+        .collect();
+    {
+        // The layout of earlier versions: three tables, rows without a seq.
+        let db = Database::create(&path).expect("create");
+        let txn = db.begin_write().expect("txn");
+        {
+            let mut index = txn.open_table(INDEX).expect("index");
+            let mut alerts = txn.open_table(ALERTS).expect("alerts");
+            let mut ids = txn.open_table(IDS).expect("ids");
+            for (m, a) in old.iter().enumerate().rev() {
+                let t = micros(at(m as i64));
+                let row = serde_json::json!({"camera": "gate-1", "rule": "fence", "kind": "zone.intrusion", "severity": "high"});
+                let row = serde_json::to_vec(&row).expect("row");
+                index.insert((t, a.id.as_str()), row.as_slice()).expect("insert");
+                alerts
+                    .insert((t, a.id.as_str()), b"{}".as_slice())
+                    .expect("insert");
+                ids.insert(a.id.as_str(), t).expect("insert");
+            }
+        }
+        txn.commit().expect("commit");
+    }
+    let h = open(dir.path());
+    let want: Vec<&str> = old.iter().rev().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids(&h.query(&HistoryQuery::default()).expect("query")), want);
+    let new = alert("yard", "loiter", AlertKind::Loitering, 1);
+    h.append(&new).expect("append");
+    assert_eq!(h.query(&HistoryQuery::default()).expect("query")[0].id, new.id);
+    assert_eq!(h.prune(at(0), Duration::MAX, 4).expect("prune"), 1);
+    assert!(
+        h.get(&old[0].id).expect("get").is_none(),
+        "the oldest old row goes first"
+    );
 }

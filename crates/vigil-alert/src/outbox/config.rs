@@ -30,6 +30,13 @@ pub struct OutboxConfig {
     /// flagged `snapshot_truncated`. Default 256 KiB.
     #[serde(default = "default_snapshot_cap")]
     pub snapshot_cap_bytes: usize,
+    /// While the file cannot be written (disk full, I/O error) at most this many accepted
+    /// alerts wait in memory for it to work again; more are lost (counted). Default 10 000.
+    #[serde(default = "default_held_max_entries")]
+    pub held_max_entries: usize,
+    /// The same bound in bytes (event bodies and headers). Default 64 MiB.
+    #[serde(default = "default_held_max_bytes")]
+    pub held_max_bytes: u64,
     /// Sinks and their routes; filled by the daemon from the sink configs, not from the file.
     #[serde(skip)]
     pub sinks: Vec<SinkRoute>,
@@ -62,6 +69,12 @@ fn default_hard_max_bytes() -> u64 {
 fn default_snapshot_cap() -> usize {
     DEFAULT_SNAPSHOT_CAP_BYTES
 }
+fn default_held_max_entries() -> usize {
+    10_000
+}
+fn default_held_max_bytes() -> u64 {
+    64 << 20
+}
 
 impl Default for OutboxConfig {
     fn default() -> Self {
@@ -72,6 +85,8 @@ impl Default for OutboxConfig {
             hard_max_entries: default_hard_max_entries(),
             hard_max_bytes: default_hard_max_bytes(),
             snapshot_cap_bytes: default_snapshot_cap(),
+            held_max_entries: default_held_max_entries(),
+            held_max_bytes: default_held_max_bytes(),
             sinks: Vec::new(),
         }
     }

@@ -36,6 +36,7 @@ pub fn alert(camera: &str, kind: AlertKind, severity: Severity, i: u32) -> Alert
             label: if plate { "car" } else { "person" }.into(),
             box_px: BoxPx::new(10.0, 20.0, 110.0 + i as f32, 220.0),
             track_id: Some(TrackId(u64::from(i))),
+            frame_size_px: None,
         },
         plate: plate.then(|| AlertPlate {
             text: "京A12345".into(),

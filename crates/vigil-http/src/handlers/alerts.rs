@@ -133,8 +133,14 @@ const MAX_NOTE_CHARS: usize = 2000;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AckBody {
-    #[serde(default)]
+    /// Left out: no note. `null` is refused (422), as the document's `"type": "string"` says.
+    #[serde(default, deserialize_with = "present_string")]
     note: Option<String>,
+}
+
+/// A field that, when present, must be a string (serde's `Option` would also take `null`).
+fn present_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 /// `POST /api/v1/alerts/{id}/ack`: records who acknowledged the alert; returns the alert with

@@ -34,6 +34,10 @@ struct ListInfo {
     name: String,
     kind: ListKind,
     entries: usize,
+    /// What owns a read-only list (its pipeline-file declaration); absent when the API may
+    /// change it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_only_owner: Option<String>,
 }
 
 /// What a change did, as returned to the client.
@@ -61,8 +65,18 @@ fn ctx(caller: &Caller) -> ChangeContext {
     }
 }
 
+/// The list name of a URL: exactly as written (the parser would trim spaces; a URL names the
+/// list exactly, as the OpenAPI pattern says).
 fn list_name(name: &str) -> Result<ListName, ApiError> {
-    ListName::parse(name).map_err(|e| ApiError::bad_request("bad_list_name", e.to_string()))
+    let bad = |detail: String| ApiError::bad_request("bad_list_name", detail);
+    let parsed = ListName::parse(name).map_err(|e| bad(e.to_string()))?;
+    if parsed.as_str() != name {
+        return Err(bad(format!(
+            "list name {name:?} has spaces around it; write it without them, e.g. {:?}",
+            parsed.as_str()
+        )));
+    }
+    Ok(parsed)
 }
 
 /// The kind of an existing list, from the live index (no file read).
@@ -82,8 +96,10 @@ pub(crate) async fn list(
     uri: Uri,
 ) -> Result<Json<Vec<Value>>, ApiError> {
     audited(&state, caller, what(&method, &uri), |b| {
-        let index = b.watchlists().index();
-        Ok(index
+        let live = b.watchlists();
+        let policy = live.policy();
+        Ok(live
+            .index()
             .lists()
             .iter()
             .map(|l| {
@@ -91,6 +107,7 @@ pub(crate) async fn list(
                     name: l.name.to_string(),
                     kind: l.kind,
                     entries: l.entries,
+                    read_only_owner: policy.owner(&l.name).map(str::to_owned),
                 })
             })
             .collect())
@@ -210,7 +227,9 @@ pub(crate) async fn replace(
                 "name_mismatch",
                 format!(
                     "the document is list {:?} but the URL names {:?}; PUT it to /api/v1/watchlists/{}",
-                    head.name, name, head.name
+                    head.name,
+                    name.as_str(),
+                    head.name.trim()
                 ),
             ));
         }
@@ -233,7 +252,8 @@ pub(crate) async fn replace(
                         return Err(ApiError::bad_request(
                             "kind_required",
                             format!(
-                                "list {name:?} does not exist yet; say what it is with ?kind=hotlist or ?kind=allowlist"
+                                "list {:?} does not exist yet; say what it is with ?kind=hotlist or ?kind=allowlist",
+                                name.as_str()
                             ),
                         ));
                     }
@@ -258,8 +278,9 @@ fn kind_mismatch(name: &ListName, asked: ListKind, found: &str) -> ApiError {
     ApiError::unprocessable(
         "kind_mismatch",
         format!(
-            "?kind={} but list {name:?} is a {found}; drop ?kind or fix it",
-            asked.as_str()
+            "?kind={} but list {:?} is a {found}; drop ?kind or fix it",
+            asked.as_str(),
+            name.as_str()
         ),
     )
 }
@@ -310,7 +331,8 @@ pub(crate) async fn add_entry(
                     return Err(ApiError::not_found(
                         "watchlist_not_found",
                         format!(
-                            "list {name:?} does not exist; add ?kind=hotlist or ?kind=allowlist to create it"
+                            "list {:?} does not exist; add ?kind=hotlist or ?kind=allowlist to create it",
+                            name.as_str()
                         ),
                     ));
                 }

@@ -177,6 +177,9 @@ impl TestBackend {
                 frames_in: 1000,
                 frames_analysed: 500,
                 frames_dropped: 3,
+                frames_dropped_ingest: 1,
+                frames_dropped_detector: 2,
+                plate_jobs_dropped: 0,
                 reconnects: 1,
                 decode_errors: 0,
             },
@@ -394,12 +397,13 @@ impl Backend for TestBackend {
         Readiness {
             ready: ok,
             checks: vec![ReadinessCheck {
-                name: "sink:nats".into(),
+                name: "outbox".into(),
                 ok,
+                required: true,
                 detail: if ok {
-                    "connected".into()
+                    "accepting alerts".into()
                 } else {
-                    "connection refused".into()
+                    "no space left on device".into()
                 },
             }],
         }
@@ -448,14 +452,17 @@ pub struct Server {
 
 impl Server {
     pub fn start(settings: ApiSettings, backend: Arc<TestBackend>) -> Self {
+        Self::start_on("127.0.0.1:0".parse().expect("addr"), settings, backend)
+    }
+
+    /// As [`Server::start`], on a given address (the example server of `make schemathesis`).
+    pub fn start_on(bind: std::net::SocketAddr, settings: ApiSettings, backend: Arc<TestBackend>) -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("runtime");
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
+        let listener = rt.block_on(tokio::net::TcpListener::bind(bind)).expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = oneshot::channel::<()>();
         let (done_tx, done) = mpsc::channel();

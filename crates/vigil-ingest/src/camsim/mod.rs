@@ -389,8 +389,20 @@ fn media_factory(spec: &MountSpec, outlet: Arc<Mutex<Outlet>>) -> rtsp::RTSPMedi
             if let Some(caps) = &outlet.caps {
                 appsrc.set_caps(Some(caps));
             }
-            outlet.appsrc = Some(appsrc);
+            outlet.appsrc = Some(appsrc.clone());
         }
+        // The producer stops feeding this media when it goes, not when a push fails: a push
+        // made between configure and the appsrc starting fails too (flushing), and forgetting
+        // the appsrc then left that client without frames until it stalled.
+        let weak_outlet = Arc::downgrade(&outlet);
+        media.connect_unprepared(move |_media| {
+            if let Some(outlet) = weak_outlet.upgrade()
+                && let Ok(mut outlet) = outlet.lock()
+                && outlet.appsrc.as_ref() == Some(&appsrc)
+            {
+                outlet.appsrc = None;
+            }
+        });
     });
     factory
 }

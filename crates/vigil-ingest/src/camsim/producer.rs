@@ -49,10 +49,12 @@ fn description(spec: &MountSpec) -> String {
             "filesrc location=\"{}\" ! decodebin ! videoconvert ! videoscale ! videorate ! {out} ! appsink name=out",
             path.display()
         ),
+        // Converted to I420 once, before the pan: decoders emit formats videocrop cannot take
+        // (pngdec gives ARGB64 for 16-bit PNGs), and the stream is encoded as I420 anyway.
         CamsimSource::Still(path) => format!(
-            "filesrc location=\"{}\" ! decodebin ! videoconvert ! imagefreeze is-live=false \
-             ! video/x-raw,framerate={fps}/1 ! videocrop name=pan ! videoscale ! videoconvert ! {out} \
-             ! appsink name=out",
+            "filesrc location=\"{}\" ! decodebin ! videoconvert ! video/x-raw,format=I420 \
+             ! imagefreeze is-live=false ! video/x-raw,framerate={fps}/1 ! videocrop name=pan \
+             ! videoscale ! videoconvert ! {out} ! appsink name=out",
             path.display()
         ),
     }
@@ -112,13 +114,68 @@ impl Producer {
                 gst::glib::ControlFlow::Continue
             })
             .map_err(|e| format!("{}: bus watch: {e}", spec.path))?;
-        pipeline
-            .set_state(gst::State::Playing)
-            .map_err(|e| format!("{}: cannot start producer: {e}", spec.path))?;
-        Ok(Self {
+        let producer = Self {
             pipeline,
             _watch: watch,
-        })
+        };
+        producer.wait_preroll(spec)?;
+        Ok(producer)
+    }
+
+    /// Starts the pipeline and waits until it has decoded its first frame, so that a source
+    /// GStreamer cannot serve is refused at start, naming the file, rather than logged later as
+    /// "Internal data stream error" while clients get nothing.
+    fn wait_preroll(&self, spec: &MountSpec) -> Result<(), String> {
+        let (kind, file) = match &spec.source {
+            CamsimSource::File(p) => ("video file", p),
+            CamsimSource::Still(p) => ("still image", p),
+        };
+        let refuse = |why: String| {
+            format!(
+                "mount {}: cannot serve {kind} {}: {why} (convert it to an 8-bit JPEG/PNG or an H.264 file)",
+                spec.path,
+                file.display()
+            )
+        };
+        let started = self.pipeline.set_state(gst::State::Playing);
+        let settled = started.is_ok()
+            && self
+                .pipeline
+                .state(gst::ClockTime::from_seconds(PREROLL_TIMEOUT_S))
+                .0
+                .is_ok();
+        if settled {
+            return Ok(());
+        }
+        // The bus watch has not run yet (the main loop starts after setup): the error is queued.
+        let detail = self
+            .pipeline
+            .bus()
+            .and_then(|bus| bus.pop_filtered(&[gst::MessageType::Error]))
+            .and_then(|msg| match msg.view() {
+                gst::MessageView::Error(err) => Some(describe(err)),
+                _ => None,
+            })
+            .unwrap_or_else(|| "the pipeline did not start".into());
+        Err(refuse(detail))
+    }
+}
+
+/// How long a producer may take to decode its first frame before camsim gives up on it.
+const PREROLL_TIMEOUT_S: u64 = 15;
+
+/// "message (detail)" of a GStreamer error: the last debug line when it says more than the
+/// message (e.g. the caps that failed to negotiate), not the source-location line
+/// (`file.c(123): function (): /GstPipeline:…`) that is all some errors carry.
+fn describe(err: &gst::message::Error) -> String {
+    let main = err.error().to_string();
+    let detail = err.debug().and_then(|d| {
+        let last = d.lines().map(str::trim).rfind(|l| !l.is_empty())?.to_owned();
+        (last != main && !last.contains("): ")).then_some(last)
+    });
+    match detail {
+        Some(detail) => format!("{main} ({detail})"),
+        None => main,
     }
 }
 
@@ -136,6 +193,8 @@ fn forward(outlet: &Mutex<Outlet>, sample: &gst::Sample) {
     let (Some(src), Some(buffer)) = (outlet.appsrc.clone(), sample.buffer_owned()) else {
         return;
     };
+    // The outlet's lock is not needed for the push itself.
+    drop(outlet);
     // Clear timestamps so `do-timestamp` stamps the media's running time (continuous across loops).
     let mut buffer = buffer;
     {
@@ -143,10 +202,9 @@ fn forward(outlet: &Mutex<Outlet>, sample: &gst::Sample) {
         b.set_pts(gst::ClockTime::NONE);
         b.set_dts(gst::ClockTime::NONE);
     }
-    if src.push_buffer(buffer).is_err() {
-        // Media torn down (client left or mount stopped): wait for the next one.
-        outlet.appsrc = None;
-    }
+    // Fails while the media is starting or going away; the frame is simply not sent. The media's
+    // `unprepared` handler (media_factory) detaches a media that is gone.
+    let _ = src.push_buffer(buffer);
 }
 
 /// Moves the crop window of `videocrop` before each frame reaches it.

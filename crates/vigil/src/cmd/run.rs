@@ -168,9 +168,17 @@ pub fn run_pipeline(
             last_report = Instant::now();
             if let Some(p) = lock(&pipeline).as_ref() {
                 for s in p.camera_states() {
+                    // Every drop of this camera's frames, wherever it happened.
+                    let detector = shared.pool.camera_dropped.get(s.camera.as_str());
                     eprintln!(
-                        "[status] camera {} {:?} frames_out={} dropped={} reconnects={}",
-                        s.camera, s.state, s.frames_out, s.frames_dropped, s.reconnects
+                        "[status] camera {} {:?} frames_out={} dropped={} (ingest {}, detector {}) reconnects={}",
+                        s.camera,
+                        s.state,
+                        s.frames_out,
+                        s.frames_dropped + detector,
+                        s.frames_dropped,
+                        detector,
+                        s.reconnects
                     );
                 }
             }
@@ -189,8 +197,8 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     let (cfg, _) = pipeline::load(&a.file).map_err(anyhow::Error::msg)?;
     let summary = run_pipeline(&cfg, Some(&a.file), None, a.seconds)?;
     eprintln!(
-        "[vigil] frames analysed: {:?}; alerts: {}",
-        summary.frames, summary.alerts
+        "[vigil] frames analysed: {:?}; alerts: {} (lost: {}, unwritten at exit: {})",
+        summary.frames, summary.alerts, summary.alerts_lost, summary.alerts_held_at_exit
     );
     Ok(ExitCode::SUCCESS)
 }

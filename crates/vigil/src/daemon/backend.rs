@@ -8,10 +8,9 @@ use base64::Engine as _;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use vigil_alert::{CircuitState, HistoryQuery};
+use vigil_alert::HistoryQuery;
 use vigil_http::{
-    AlertQuery, ApiError, Backend, Caller, CameraCounters, CameraInfo, Readiness, ReadinessCheck,
-    ReloadOutcome,
+    AlertQuery, ApiError, Backend, Caller, CameraCounters, CameraInfo, Readiness, ReloadOutcome,
 };
 use vigil_watchlist::LiveWatchlists;
 
@@ -124,6 +123,12 @@ impl Backend for DaemonBackend {
                 let s = status.snapshot();
                 let c = cfg.cameras.iter().find(|c| &c.id == id);
                 let n = analysed.get(id).copied().unwrap_or(0);
+                let detector = self.shared.pool.camera_dropped.get(id);
+                let plates = self
+                    .shared
+                    .plate_counters
+                    .as_ref()
+                    .map_or(0, |p| p.camera_dropped.get(id));
                 CameraInfo {
                     id: id.clone(),
                     name: c.map(|c| c.name.clone()).unwrap_or_default(),
@@ -132,7 +137,10 @@ impl Backend for DaemonBackend {
                     counters: CameraCounters {
                         frames_in: s.frames_in,
                         frames_analysed: n,
-                        frames_dropped: s.frames_dropped,
+                        frames_dropped: s.frames_dropped + detector,
+                        frames_dropped_ingest: s.frames_dropped,
+                        frames_dropped_detector: detector,
+                        plate_jobs_dropped: plates,
                         reconnects: s.reconnects,
                         decode_errors: s.decode_errors,
                     },
@@ -156,7 +164,9 @@ impl Backend for DaemonBackend {
                 format!("camera '{id}' has not delivered a frame yet"),
             )
         })?;
-        snapshot::jpeg(&frame, CAMERA_SNAPSHOT_MAX)
+        // The live snapshot is for looking at: the same width cap as alert snapshots.
+        let max_width = lock(&self.shared.config).node.snapshot_max_width_px;
+        snapshot::jpeg(&frame, CAMERA_SNAPSHOT_MAX, max_width)
             .ok_or_else(|| ApiError::internal("snapshot_failed", "the frame could not be encoded"))
     }
 
@@ -325,23 +335,38 @@ impl Backend for DaemonBackend {
     }
 
     fn readiness(&self) -> Readiness {
-        let mut checks = vec![ReadinessCheck {
-            name: format!("model:{}", self.shared.model),
-            ok: true,
-            detail: "loaded".into(),
-        }];
-        for s in &self.shared.sinks {
-            let st = s.state();
-            checks.push(ReadinessCheck {
-                name: format!("sink:{}", s.name()),
-                ok: st != CircuitState::Down,
-                detail: format!("{st:?}").to_lowercase(),
-            });
-        }
-        Readiness {
-            ready: checks.iter().all(|c| c.ok),
-            checks,
-        }
+        use crate::daemon::readiness::{CameraReadiness, ReadinessInput, evaluate};
+        let cameras = lock(&self.shared.cameras)
+            .iter()
+            .map(|(id, st)| CameraReadiness {
+                id: id.clone(),
+                state: st.state(),
+            })
+            .collect();
+        evaluate(&ReadinessInput {
+            model: self.shared.model.clone(),
+            outbox: {
+                let h = self.shared.outbox.health();
+                if h.storage_ok {
+                    Ok("accepting alerts".into())
+                } else {
+                    Err(format!(
+                        "storage failing: {}; {} alerts held in memory, {} lost",
+                        h.last_error.as_deref().unwrap_or("unknown error"),
+                        h.pending_in_memory,
+                        h.dropped_total
+                    ))
+                }
+            },
+            cameras,
+            uptime: self.shared.started.elapsed(),
+            sinks: self
+                .shared
+                .sinks
+                .iter()
+                .map(|s| (s.name().to_string(), s.state()))
+                .collect(),
+        })
     }
 
     fn metrics_text(&self) -> String {

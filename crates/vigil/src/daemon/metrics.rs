@@ -89,8 +89,14 @@ pub fn render(sh: &Shared) -> String {
     let fdr = counter(
         &r,
         "vigil_camera_frames_dropped_total",
-        "Frames dropped after decoding",
+        "Frames dropped between decoding and detection (ingest queue + detector queue)",
         &["camera"],
+    );
+    let drops = counter(
+        &r,
+        "vigil_camera_drops_total",
+        "Drops of this camera's work by stage: ingest (frames), detector (frames), plates (plate jobs)",
+        &["camera", "stage"],
     );
     let rec = counter(&r, "vigil_camera_reconnects_total", "Reconnects", &["camera"]);
     let dec = counter(
@@ -118,7 +124,16 @@ pub fn render(sh: &Shared) -> String {
         fin.with_label_values(&[id]).inc_by(s.frames_in);
         fan.with_label_values(&[id])
             .inc_by(analysed.get(id).copied().unwrap_or(0));
-        fdr.with_label_values(&[id]).inc_by(s.frames_dropped);
+        let detector = sh.pool.camera_dropped.get(id);
+        let plates = sh.plate_counters.as_ref().map_or(0, |p| p.camera_dropped.get(id));
+        fdr.with_label_values(&[id]).inc_by(s.frames_dropped + detector);
+        for (stage, n) in [
+            ("ingest", s.frames_dropped),
+            ("detector", detector),
+            ("plates", plates),
+        ] {
+            drops.with_label_values(&[id.as_str(), stage]).inc_by(n);
+        }
         rec.with_label_values(&[id]).inc_by(s.reconnects);
         dec.with_label_values(&[id]).inc_by(s.decode_errors);
     }
@@ -209,6 +224,58 @@ pub fn render(sh: &Shared) -> String {
             .inc_by(c.alerts);
         rs.with_label_values(&[cam.as_str(), rule, c.kind.as_str()])
             .inc_by(c.suppressed);
+    }
+    // Outbox storage (disk full, I/O errors) and the history's clock.
+    let h = sh.outbox.health();
+    for (name, help, v) in [
+        (
+            "vigil_outbox_held",
+            "Alerts accepted but not yet written to the outbox file (storage failing)",
+            h.pending_in_memory,
+        ),
+        (
+            "vigil_outbox_acks_held",
+            "Delivery acknowledgements not yet written (storage failing)",
+            h.acks_in_memory,
+        ),
+    ] {
+        if let Ok(g) = IntGauge::new(name, help) {
+            g.set(i64::try_from(v).unwrap_or(i64::MAX));
+            reg(&r, &g);
+        }
+    }
+    if let Ok(g) = IntGauge::new(
+        "vigil_outbox_storage_ok",
+        "1 while the outbox file accepts writes",
+    ) {
+        g.set(i64::from(h.storage_ok));
+        reg(&r, &g);
+    }
+    for (name, help, v) in [
+        (
+            "vigil_outbox_write_failures_total",
+            "Outbox writes that failed",
+            h.write_failures_total,
+        ),
+        (
+            "vigil_outbox_dropped_total",
+            "Alerts lost: storage failing and the in-memory queue full",
+            h.dropped_total,
+        ),
+        (
+            "vigil_outbox_reopens_total",
+            "Times the outbox file was reopened after a failure",
+            h.reopens_total,
+        ),
+        (
+            "vigil_history_clock_jumps_total",
+            "Wall-clock jumps seen by history pruning (pruning by age skipped)",
+            sh.history.clock_jumps(),
+        ),
+    ] {
+        counter(&r, name, help, &[])
+            .with_label_values::<&str>(&[])
+            .inc_by(v);
     }
     // Sinks and outbox.
     let sp = counter(

@@ -45,6 +45,10 @@ struct CameraAnalysis {
     masks: Option<Masks>,
     /// Plate text of live tracks whose plate hit a watchlist (the console labels their box).
     plate_hits: PlateHits,
+    /// Per rule id: the engine's (alerts, suppressed) already added to the shared totals. The
+    /// engine's own counters start at 0 whenever it is rebuilt (rules edited, camera replaced);
+    /// adding only the difference keeps the exported counters monotonic.
+    rules_reported: HashMap<String, (u64, u64)>,
 }
 
 /// How a plate camera finds its plates.
@@ -79,6 +83,7 @@ pub struct Analysis {
     /// Every voted read as a keyed hash, when `[plates.read_log]` is enabled.
     read_log: Option<ReadLog>,
     snapshot_max_bytes: usize,
+    snapshot_max_width_px: u32,
     counters: AnalysisCounters,
 }
 
@@ -90,14 +95,15 @@ impl std::fmt::Debug for Analysis {
     }
 }
 
-fn tracker(min_score: f32) -> Tracker {
+fn tracker(min_score: f32, ids: vigil_track::TrackIds) -> Tracker {
     let cfg = TrackerConfig {
         high_score: min_score.clamp(0.3, 0.6),
         ..Default::default()
     };
     // The clamp keeps the config valid; should it ever not be, the default is.
-    Tracker::new(cfg)
-        .unwrap_or_else(|_| Tracker::new(TrackerConfig::default()).expect("default tracker config is valid"))
+    Tracker::with_ids(cfg, ids.clone()).unwrap_or_else(|_| {
+        Tracker::with_ids(TrackerConfig::default(), ids).expect("default tracker config is valid")
+    })
 }
 
 impl Analysis {
@@ -123,6 +129,7 @@ impl Analysis {
             plate_jobs,
             read_log: None,
             snapshot_max_bytes: cfg.node.snapshot_max_bytes,
+            snapshot_max_width_px: cfg.node.snapshot_max_width_px,
             counters: AnalysisCounters::default(),
         };
         for c in &cfg.cameras {
@@ -146,17 +153,21 @@ impl Analysis {
     /// Adds a camera, or replaces one whose analysis settings changed (its tracks and rule
     /// state start afresh).
     pub fn set_camera(&mut self, c: &CameraConfig) -> anyhow::Result<()> {
+        // One id source per camera: object and plate tracks get small ids that never collide.
+        let ids = vigil_track::TrackIds::default();
         let plates = match (c.plates, c.plate_source) {
             (false, _) => None,
             (true, PlateSource::Vehicles) => {
                 Some(Plates::Vehicles(PlateTracks::new(self.policy, self.voter)?))
             }
-            (true, PlateSource::Frame) => {
-                Some(Plates::Frame(FramePlates::new(self.every_n_frames, self.voter)?))
-            }
+            (true, PlateSource::Frame) => Some(Plates::Frame(FramePlates::new(
+                self.every_n_frames,
+                self.voter,
+                ids.clone(),
+            )?)),
         };
         self.cameras
-            .insert(c.id.clone(), CameraAnalysis::new(c, self.min_score, plates));
+            .insert(c.id.clone(), CameraAnalysis::new(c, self.min_score, plates, ids));
         Ok(())
     }
 
@@ -260,7 +271,10 @@ impl Analysis {
                 height: frame.height,
             };
             match CameraRules::new(cam.camera.clone(), &cam.rules_cfg, size) {
-                Ok(r) => cam.rules = Some(r),
+                Ok(r) => {
+                    cam.rules = Some(r);
+                    cam.rules_reported.clear();
+                }
                 Err(e) => {
                     cam.rules_failed = true;
                     tracing::error!(camera = %cam_id, error = %e, "rules rejected for this stream's frame size; the camera runs without rules (fix the zones and reload)");
@@ -299,18 +313,11 @@ impl Analysis {
         };
         let mut alerts = rules.evaluate(time, &obs, &ended, &events);
         if let Some(sh) = &self.shared {
-            use crate::pipeline::shared::{RuleCount, lock};
-            let mut m = lock(&sh.rules);
-            for st in rules.stats() {
-                m.insert(
-                    (cam_id.to_string(), st.rule_id.to_string()),
-                    RuleCount {
-                        kind: st.kind,
-                        alerts: st.counters.alerts,
-                        suppressed: st.counters.suppressed,
-                    },
-                );
-            }
+            use crate::pipeline::shared::lock;
+            let stats = rules
+                .stats()
+                .map(|st| (st.rule_id, st.kind, st.counters.alerts, st.counters.suppressed));
+            add_rule_counts(&mut lock(&sh.rules), &mut cam.rules_reported, cam_id, stats);
             if !events.is_empty() {
                 *lock(&sh.plates).entry(cam_id.to_string()).or_default() += events.len() as u64;
             }
@@ -323,9 +330,7 @@ impl Analysis {
                 .and(a.detection.track_id)
                 .and_then(|t| shots.get(&t));
             let shot = best.and_then(|(f, _)| f.as_ref()).unwrap_or(frame);
-            if self.snapshot_max_bytes > 0 {
-                a.snapshot = snapshot::jpeg(shot, self.snapshot_max_bytes);
-            }
+            attach_snapshot(a, shot, self.snapshot_max_bytes, self.snapshot_max_width_px);
         }
         alerts
     }
@@ -385,8 +390,8 @@ impl Analysis {
                     .track_id
                     .and_then(|t| shots.get(&t))
                     .and_then(|(f, _)| f.as_ref());
-                if let (Some(f), true) = (shot, self.snapshot_max_bytes > 0) {
-                    a.snapshot = snapshot::jpeg(f, self.snapshot_max_bytes);
+                if let Some(f) = shot {
+                    attach_snapshot(a, f, self.snapshot_max_bytes, self.snapshot_max_width_px);
                 }
             }
             out.extend(alerts);
@@ -433,6 +438,10 @@ fn plate_events(
                         },
                         distance: m.distance,
                         priority: m.entry.priority as i32,
+                        list_kind: match m.entry.kind {
+                            vigil_watchlist::ListKind::Hotlist => vigil_rules::WatchListKind::Hotlist,
+                            vigil_watchlist::ListKind::Allowlist => vigil_rules::WatchListKind::Allowlist,
+                        },
                     })
                     .collect()
             })
@@ -457,7 +466,7 @@ fn plate_events(
 }
 
 impl CameraAnalysis {
-    fn new(c: &CameraConfig, min_score: f32, plates: Option<Plates>) -> Self {
+    fn new(c: &CameraConfig, min_score: f32, plates: Option<Plates>, ids: vigil_track::TrackIds) -> Self {
         Self {
             camera: AlertCamera {
                 id: c.id.clone(),
@@ -465,7 +474,7 @@ impl CameraAnalysis {
                 location: c.location.clone(),
             },
             rules_cfg: c.rules.clone(),
-            tracker: tracker(min_score),
+            tracker: tracker(min_score, ids),
             rules: None,
             rules_failed: false,
             plates,
@@ -474,7 +483,45 @@ impl CameraAnalysis {
             mask_cfg: c.privacy_masks.clone(),
             masks: None,
             plate_hits: PlateHits::new(),
+            rules_reported: HashMap::new(),
         }
+    }
+}
+
+/// Gives `alert` a JPEG of `shot` (when snapshots are on) and the size of the frame its box is
+/// measured in, so a consumer can scale the box onto a scaled-down snapshot.
+fn attach_snapshot(alert: &mut Alert, shot: &Frame, max_bytes: usize, max_width_px: u32) {
+    alert.detection.frame_size_px = Some([shot.width, shot.height]);
+    if max_bytes > 0 {
+        alert.snapshot = snapshot::jpeg(shot, max_bytes, max_width_px);
+    }
+}
+
+/// Adds what a camera's rules engine counted since it last reported (`reported`, per rule id)
+/// to the shared totals. The engine's counters restart at 0 when it is rebuilt (and `reported`
+/// is cleared with it), so the totals only ever grow: Prometheus counters stay monotonic across
+/// rule edits and camera reloads.
+fn add_rule_counts<'a>(
+    totals: &mut HashMap<(String, String), crate::pipeline::shared::RuleCount>,
+    reported: &mut HashMap<String, (u64, u64)>,
+    cam_id: &str,
+    stats: impl Iterator<Item = (&'a str, vigil_core::alert::AlertKind, u64, u64)>,
+) {
+    for (rule_id, kind, alerts, suppressed) in stats {
+        let before = reported
+            .insert(rule_id.to_string(), (alerts, suppressed))
+            .unwrap_or((0, 0));
+        let total = totals.entry((cam_id.to_string(), rule_id.to_string())).or_insert(
+            crate::pipeline::shared::RuleCount {
+                kind,
+                alerts: 0,
+                suppressed: 0,
+            },
+        );
+        // One series per rule id; a rule edited to another kind shows under its latest kind.
+        total.kind = kind;
+        total.alerts += alerts.saturating_sub(before.0);
+        total.suppressed += suppressed.saturating_sub(before.1);
     }
 }
 
@@ -482,6 +529,42 @@ impl CameraAnalysis {
 mod tests {
     use super::*;
     use vigil_core::{BoxPx, CameraId, ClassId, PixelFormat};
+
+    #[test]
+    fn rule_counters_stay_monotonic_when_the_engine_is_rebuilt() {
+        use vigil_core::alert::AlertKind::ZoneIntrusion as K;
+        let (mut totals, mut reported) = (HashMap::new(), HashMap::new());
+        add_rule_counts(
+            &mut totals,
+            &mut reported,
+            "cam",
+            [("fence", K, 3, 1)].into_iter(),
+        );
+        add_rule_counts(
+            &mut totals,
+            &mut reported,
+            "cam",
+            [("fence", K, 5, 1)].into_iter(),
+        );
+        let key = ("cam".to_string(), "fence".to_string());
+        assert_eq!((totals[&key].alerts, totals[&key].suppressed), (5, 1));
+        // The zone editor saved: a new engine counts from 0 again.
+        reported.clear();
+        add_rule_counts(
+            &mut totals,
+            &mut reported,
+            "cam",
+            [("fence", K, 0, 0)].into_iter(),
+        );
+        assert_eq!(totals[&key].alerts, 5, "no reset on reconfiguration");
+        add_rule_counts(
+            &mut totals,
+            &mut reported,
+            "cam",
+            [("fence", K, 2, 4)].into_iter(),
+        );
+        assert_eq!((totals[&key].alerts, totals[&key].suppressed), (7, 5));
+    }
 
     const CFG: &str = r#"
 [node]

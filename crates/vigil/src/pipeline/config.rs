@@ -20,6 +20,10 @@ pub struct NodeConfig {
     /// alert whose frame cannot fit goes without one. 0 = no snapshots. Default 262144.
     #[serde(default = "default_snapshot_max")]
     pub snapshot_max_bytes: usize,
+    /// Alert snapshots of wider frames are scaled down by a whole factor to at most this width
+    /// before encoding (a 4K frame is halved). 0 = the frame's own size. Default 1920.
+    #[serde(default = "default_snapshot_width")]
+    pub snapshot_max_width_px: u32,
     /// Outbox soft limit in alerts: above it only `high`/`critical` alerts are accepted (hard
     /// limit 1.25 ×: nothing accepted). Default 100000.
     #[serde(default = "default_outbox_entries")]
@@ -48,6 +52,10 @@ fn default_outbox_entries() -> u64 {
 }
 fn default_outbox_bytes() -> u64 {
     1 << 30
+}
+
+fn default_snapshot_width() -> u32 {
+    crate::pipeline::snapshot::DEFAULT_MAX_WIDTH_PX
 }
 
 fn default_snapshot_max() -> usize {
@@ -231,10 +239,17 @@ pub fn parse(origin: &str, text: &str) -> Result<PipelineConfig, String> {
     let cfg: PipelineConfig = toml::from_str(text).map_err(|e| {
         let at = e.span().map(|s| line_col(text, s.start));
         let msg = e.message().to_string();
+        // serde's words for an enum table with two variants say nothing to an operator.
+        let (msg, fix) = if msg.contains("wanted exactly 1 element") {
+            (
+                "this table names more than one kind".to_string(),
+                "a [sink.sink] table holds exactly one of nats, mqtt, amqp, webhook, file (or kafka): write one [[sink]] per kind",
+            )
+        } else {
+            (msg, "see docs/configuration.md for the keys of this table")
+        };
         match at {
-            Some((l, c)) => format!(
-                "{origin}:{l}:{c}: {msg}\n  fix: see docs/configuration.md for the keys of this table"
-            ),
+            Some((l, c)) => format!("{origin}:{l}:{c}: {msg}\n  fix: {fix}"),
             None => format!("{origin}: {msg}"),
         }
     })?;
@@ -325,6 +340,15 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Result<(), St
         ));
     }
     errs.extend(super::plates_config::validate(origin, text, cfg));
+    let manifest =
+        vigil_infer::load_manifest(&crate::paths::model_dir().join(format!("{}.toml", cfg.detector.model)))
+            .ok();
+    errs.extend(super::classes_check::check(
+        origin,
+        &at,
+        cfg,
+        manifest.as_ref().map(|m| m.classes.as_slice()),
+    ));
     if let Some(api) = &cfg.api
         && let Err(e) = api.validate()
     {
@@ -337,14 +361,27 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Result<(), St
         ));
     }
     if cfg.node.outbox_max_entries < 100 || cfg.node.outbox_max_bytes < 1 << 20 {
+        let key = if cfg.node.outbox_max_entries < 100 {
+            "outbox_max_entries"
+        } else {
+            "outbox_max_bytes"
+        };
         errs.push(format!(
-            "{origin}: [node] outbox_max_entries must be ≥ 100 and outbox_max_bytes ≥ 1048576\n  fix: the outbox must hold at least an outage's worth of alerts"
+            "{origin}:{} [node] outbox_max_entries must be ≥ 100 and outbox_max_bytes ≥ 1048576\n  fix: the outbox must hold at least an outage's worth of alerts",
+            at.table("node", Some(key))
         ));
     }
-    if cfg.detector.workers == 0 || cfg.detector.intra_threads == 0 {
-        errs.push(format!(
-            "{origin}: [detector] workers and intra_threads must be ≥ 1"
-        ));
+    for (key, v) in [
+        ("workers", cfg.detector.workers),
+        ("intra_threads", cfg.detector.intra_threads),
+        ("queue_per_camera", cfg.detector.queue_per_camera),
+    ] {
+        if v == 0 {
+            errs.push(format!(
+                "{origin}:{} [detector] {key} must be ≥ 1\n  fix: workers × intra_threads ≤ the machine's cores; the defaults are 1, 2 and 2",
+                at.table("detector", Some(key))
+            ));
+        }
     }
     for p in &cfg.detector.providers {
         if !PROVIDERS.contains(&p.as_str()) {
@@ -355,15 +392,7 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Result<(), St
             ));
         }
     }
-    let mut names = std::collections::HashSet::new();
-    for s in &cfg.sinks {
-        if !names.insert(s.name.clone()) {
-            errs.push(format!(
-                "{origin}: sink '{}' is defined twice\n  fix: sink names must be unique",
-                s.name
-            ));
-        }
-    }
+    errs.extend(super::sinks_check::check(origin, &at, &cfg.sinks));
     if errs.is_empty() {
         Ok(())
     } else {

@@ -51,6 +51,10 @@ pub fn start(cfg: &PipelineConfig, model_dir: &Path) -> Result<WorkerPool> {
         PoolConfig {
             queue_per_camera: cfg.detector.queue_per_camera,
             name: manifest.name.clone(),
+            // Two results per camera in flight to the analysis thread, at least a few: beyond
+            // that the analysis is behind and newer frames are dropped (counted per camera)
+            // instead of full frames piling up in memory (a 4K frame is 24 MB).
+            results_capacity: (2 * cfg.cameras.len()).max(8),
             ..Default::default()
         },
     )?)

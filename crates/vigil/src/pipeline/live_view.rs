@@ -135,6 +135,7 @@ mod tests {
                     kind: vigil_core::alert::MatchKind::Exact,
                     distance: 0.0,
                     priority: 2,
+                    list_kind: vigil_rules::WatchListKind::Hotlist,
                 }]
             } else {
                 Vec::new()

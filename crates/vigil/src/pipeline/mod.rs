@@ -7,6 +7,7 @@
 //! runtime for the sinks' delivery loops.
 
 pub mod analysis;
+pub mod classes_check;
 pub mod config;
 pub mod detector_pool;
 pub mod limits;
@@ -19,6 +20,7 @@ pub mod privacy;
 pub mod read_log;
 pub mod run;
 pub mod shared;
+pub mod sinks_check;
 pub mod snapshot;
 
 pub use config::{PipelineConfig, load};

@@ -195,10 +195,6 @@ impl PlateTracks {
     }
 }
 
-/// Plate track ids are offset so they never collide with the camera's object-track ids in the
-/// rules engine (which remembers both).
-pub const PLATE_TRACK_BASE: u64 = 1 << 48;
-
 /// Whole-frame plate reading, for cameras where the vehicle fills the view (gates, barriers)
 /// and an object detector sees no whole vehicle: the localiser runs on the frame, the plate
 /// boxes themselves are tracked (ByteTrack on plate boxes), and reads are voted per plate track.
@@ -216,8 +212,14 @@ pub struct FramePlates {
 }
 
 impl FramePlates {
-    /// Empty state.
-    pub fn new(every_n_frames: u32, voter: VoterConfig) -> Result<Self, VoterConfigError> {
+    /// Empty state. Plate tracks take their ids from `ids`, the camera's object-track id
+    /// source, so plate and object ids stay small and never collide in the rules engine (which
+    /// remembers both).
+    pub fn new(
+        every_n_frames: u32,
+        voter: VoterConfig,
+        ids: vigil_track::TrackIds,
+    ) -> Result<Self, VoterConfigError> {
         // Plates are tracked in frames read seconds apart at worst: keep lost tracks longer
         // than for objects, and confirm on the second sighting.
         let cfg = vigil_track::TrackerConfig {
@@ -225,8 +227,8 @@ impl FramePlates {
             max_lost_frames: 10,
             ..Default::default()
         };
-        let tracker = vigil_track::Tracker::new(cfg).unwrap_or_else(|_| {
-            vigil_track::Tracker::new(Default::default()).expect("default tracker config is valid")
+        let tracker = vigil_track::Tracker::with_ids(cfg, ids.clone()).unwrap_or_else(|_| {
+            vigil_track::Tracker::with_ids(Default::default(), ids).expect("default tracker config is valid")
         });
         Ok(Self {
             every_n_frames,
@@ -279,7 +281,7 @@ impl FramePlates {
             let Some((read, b)) = t.det_index.and_then(|i| reads.get(i)) else {
                 continue;
             };
-            let id = TrackId(PLATE_TRACK_BASE + t.id.0);
+            let id = t.id;
             if self.best.get(&id).is_none_or(|(c, _, _)| read.confidence > *c) {
                 self.best.insert(id, (read.confidence, frame.clone(), *b));
             }
@@ -292,7 +294,7 @@ impl FramePlates {
 
     fn end(&mut self, removed: Vec<Track>) {
         for t in removed {
-            let id = TrackId(PLATE_TRACK_BASE + t.id.0);
+            let id = t.id;
             if let Some(voted) = self.voter.finish(&id) {
                 self.ready.push(self.ready_plate(id, &t, voted));
             }
@@ -494,7 +496,9 @@ mod tests {
 
     #[test]
     fn whole_frame_plates_are_tracked_voted_and_finished_once() {
-        let mut p = FramePlates::new(1, VoterConfig::default()).expect("voter");
+        let ids = vigil_track::TrackIds::default();
+        let _objects = (ids.next_id(), ids.next_id());
+        let mut p = FramePlates::new(1, VoterConfig::default(), ids).expect("voter");
         let mut plates = Vec::new();
         for seq in 0..10u64 {
             assert!(p.due(seq), "one frame in flight at a time, every frame due");
@@ -516,13 +520,14 @@ mod tests {
             ["京AN7065"],
             "one plate for one pass, the one-off garbage never confirmed"
         );
-        assert!(plates[0].track.0 >= PLATE_TRACK_BASE);
+        // Ids come from the camera's shared source: small, after the ones handed out before.
+        assert_eq!(plates[0].track, TrackId(3), "ids 1 and 2 went to object tracks");
         assert!(plates[0].frame.is_some());
     }
 
     #[test]
     fn whole_frame_reading_respects_the_rate_and_retries_refused_frames() {
-        let mut p = FramePlates::new(3, VoterConfig::default()).expect("voter");
+        let mut p = FramePlates::new(3, VoterConfig::default(), Default::default()).expect("voter");
         assert!(p.due(0));
         p.on_reads(&frame(0), Vec::new());
         assert!(!p.due(1) && !p.due(2), "every third frame");

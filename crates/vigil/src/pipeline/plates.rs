@@ -51,6 +51,8 @@ pub struct PlateCounters {
     pub submitted: AtomicU64,
     /// Jobs dropped because the queue was full.
     pub dropped: AtomicU64,
+    /// The same drops, per camera.
+    pub camera_dropped: vigil_core::counts::PerCamera,
     /// Jobs finished by a worker.
     pub done: AtomicU64,
     /// Jobs that yielded at least one plate.
@@ -90,8 +92,9 @@ impl PlateSubmitter {
                 self.counters.submitted.fetch_add(1, Ordering::Relaxed);
                 true
             }
-            Err(TrySendError::Full(_)) => {
+            Err(TrySendError::Full(job)) => {
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                self.counters.camera_dropped.inc(&job.frame.camera);
                 false
             }
             Err(TrySendError::Disconnected(_)) => false,

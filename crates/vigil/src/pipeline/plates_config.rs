@@ -195,6 +195,10 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Vec<String> {
 
     // Declared lists: valid names and kinds, unique, readable files that import cleanly.
     let at = super::positions::Positions::new(text);
+    let grammar_policy = p
+        .grammar()
+        .ok()
+        .map(|g| vigil_watchlist::ListPolicy::new(Default::default(), Some(g)));
     let mut declared = std::collections::HashMap::new();
     for (k, d) in cfg.watchlists.lists.iter().enumerate() {
         let pos = at.watchlist(k, "name");
@@ -206,10 +210,17 @@ pub fn validate(origin: &str, text: &str, cfg: &PipelineConfig) -> Vec<String> {
                         d.name
                     ));
                 }
-                if let Some(file) = &d.file
-                    && let Err(e) = read_list_file(file, &name, kind)
-                {
-                    errs.push(format!("{origin}:{} watchlist '{}': {e}", at.watchlist(k, "file"), d.name));
+                if let Some(file) = &d.file {
+                    let file_pos = at.watchlist(k, "file");
+                    match read_list_file(file, &name, kind) {
+                        Err(e) => errs.push(format!("{origin}:{file_pos} watchlist '{}': {e}", d.name)),
+                        // The same grammar as reads: an entry no read can match is a mistake.
+                        Ok(list) => errs.extend(list.entries().iter().filter_map(|e| {
+                            grammar_policy.as_ref()?.check_entry(e).err().map(|err| {
+                                format!("{origin}:{file_pos} watchlist '{}' ({}): {err}", d.name, file.display())
+                            })
+                        })),
+                    }
                 }
             }
             Err(e) => errs.push(format!(

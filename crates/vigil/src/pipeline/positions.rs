@@ -196,6 +196,27 @@ impl<'a> Positions<'a> {
             .unwrap_or_else(|| self.camera(index, camera))
     }
 
+    /// `[[sink]]` number `k` (from 0): its `field` (`name`, or a key of its kind table such as
+    /// `url`), else the entry.
+    pub fn sink(&self, k: usize, field: &str) -> Pos {
+        let entry = self
+            .root()
+            .and_then(|r| r.get("sink"))
+            .and_then(|l| l.get_ref().as_array())
+            .and_then(|list| list.get(k));
+        let Some(e) = entry else { return Pos(None) };
+        // Kind keys live one table down, in `[sink.sink.<kind>]`.
+        let kind_field = e
+            .get_ref()
+            .get("sink")
+            .and_then(|s| s.get_ref().as_table())
+            .and_then(|t| t.values().find_map(|kind| kind.get_ref().get(field)));
+        match kind_field {
+            Some(v) => self.at(v.span()),
+            None => self.entry_pos(Some(e), Some(field)).unwrap_or(Pos(None)),
+        }
+    }
+
     /// `[[watchlists.list]]` number `k` (from 0): its `field`, else the entry.
     pub fn watchlist(&self, k: usize, field: &str) -> Pos {
         let entry = self

@@ -31,8 +31,15 @@ pub struct RunSummary {
     pub plate_reads: u64,
     /// Vehicle regions dropped because the plate queue was full.
     pub plate_reads_dropped: u64,
-    /// Alerts raised.
+    /// Alerts raised and accepted by the outbox (on disk, or held in memory while the disk
+    /// refuses writes).
     pub alerts: u64,
+    /// Alerts the outbox could not accept (storage failing and its in-memory queue full):
+    /// lost, each logged with its id.
+    pub alerts_lost: u64,
+    /// Alerts still held in memory at exit because storage never came back (lost with the
+    /// process).
+    pub alerts_held_at_exit: usize,
 }
 
 /// One running camera: its ingest and the thread that feeds its frames to the pool.
@@ -237,7 +244,7 @@ impl Pipeline {
         let plate_results = plate_stage.as_ref().map(|p| p.results().clone());
         let (ob, stop3, sh) = (outbox.clone(), stop.clone(), shared.clone());
         let analysis = std::thread::Builder::new().name("analysis".into()).spawn(move || {
-            let mut alerts = 0u64;
+            let (mut alerts, mut alerts_lost) = (0u64, 0u64);
             let mut emit = |a: Alert| match ob.enqueue(&a) {
                 Ok(_) => {
                     alerts += 1;
@@ -255,7 +262,10 @@ impl Pipeline {
                     }
                     on_alert(&a);
                 }
-                Err(e) => tracing::error!(camera = %a.camera.id, error = %e, "alert could not be stored in the outbox"),
+                Err(e) => {
+                    alerts_lost += 1;
+                    tracing::error!(alert = %a.id, camera = %a.camera.id, error = %e, "alert lost: the outbox could not accept it");
+                }
             };
             let never = crossbeam_channel::never::<crate::pipeline::plates::PlateResult>();
             let mut plate_rx = plate_results;
@@ -323,6 +333,8 @@ impl Pipeline {
                 plate_reads: plate_jobs.0,
                 plate_reads_dropped: plate_jobs.1,
                 alerts,
+                alerts_lost,
+                alerts_held_at_exit: 0,
             }
         })?;
 
@@ -472,7 +484,7 @@ impl Pipeline {
         if let Some(p) = self.pool.take() {
             p.shutdown(Duration::from_secs(10));
         }
-        let summary = self
+        let mut summary: RunSummary = self
             .analysis
             .take()
             .and_then(|h| h.join().ok())
@@ -481,6 +493,17 @@ impl Pipeline {
         let deadline = Instant::now() + grace;
         while Instant::now() < deadline && !self.outbox.is_empty() {
             std::thread::sleep(Duration::from_millis(50));
+        }
+        // One last write attempt for alerts held while the disk refused them.
+        let health = self.outbox.retry_storage();
+        summary.alerts_held_at_exit = health.pending_in_memory;
+        if health.pending_in_memory > 0 || !health.storage_ok {
+            tracing::error!(
+                held = health.pending_in_memory,
+                lost = health.dropped_total,
+                error = health.last_error.as_deref().unwrap_or(""),
+                "outbox storage is failing at exit: alerts held in memory are lost with the process"
+            );
         }
         let _ = self.shutdown_tx.send(true);
         let deliveries = std::mem::take(&mut self.deliveries);
@@ -562,7 +585,10 @@ fn open_watchlists(cfg: &PipelineConfig) -> Result<Option<Arc<LiveWatchlists>>> 
 }
 
 /// Imports each declared list's file when it differs from the stored list; true when any did.
+/// Lists with a file become read-only to the API (the file is their one owner: an API change
+/// would be overwritten by the next reload), and API entries must be plates of the grammar.
 fn sync_list_files(live: &LiveWatchlists, cfg: &PipelineConfig) -> Result<bool> {
+    live.set_policy(list_policy(cfg)?);
     let mut changed = false;
     for d in &cfg.watchlists.lists {
         let (name, kind) = d
@@ -583,11 +609,28 @@ fn sync_list_files(live: &LiveWatchlists, cfg: &PipelineConfig) -> Result<bool> 
                 at: jiff::Timestamp::now(),
             };
             let s = live
-                .replace(list, &ctx)
+                .replace_as_owner(list, &ctx)
                 .with_context(|| format!("importing watchlist '{}' from {}", d.name, file.display()))?;
             tracing::info!(list = %d.name, entries = s.counts.after, file = %file.display(), "watchlist imported from the pipeline file");
             changed = true;
         }
     }
     Ok(changed)
+}
+
+/// The owners of file-backed lists and the plate grammar API entries are checked against.
+fn list_policy(cfg: &PipelineConfig) -> Result<vigil_watchlist::ListPolicy> {
+    let mut owners = std::collections::BTreeMap::new();
+    for d in &cfg.watchlists.lists {
+        let Some(file) = &d.file else { continue };
+        let (name, _) = d
+            .parsed()
+            .map_err(|e| anyhow::anyhow!("watchlist '{}': {e}", d.name))?;
+        owners.insert(
+            name,
+            format!("the list file {} declared in the pipeline file", file.display()),
+        );
+    }
+    let grammar = cfg.plates.grammar().context("[plates.grammar]")?;
+    Ok(vigil_watchlist::ListPolicy::new(owners, Some(grammar)))
 }
