@@ -332,6 +332,16 @@ fn operator_console_end_to_end() {
     );
     shot("07-watchlists");
 
+    // The header tells the operator when the daemon is not ready (from /readyz), within its
+    // 10 s refresh.
+    backend.ready.store(false, std::sync::atomic::Ordering::SeqCst);
+    b.wait_js_up_to(
+        "the not-ready notice in the header",
+        std::time::Duration::from_secs(25),
+        "const h = document.getElementById('health'); return h.className === 'bad' && h.textContent.includes('Not ready') && h.textContent.includes('outbox')",
+    );
+    backend.ready.store(true, std::sync::atomic::Ordering::SeqCst);
+
     // Signing out forgets the token.
     b.click("#logout");
     b.wait_js(

@@ -83,4 +83,24 @@ $('login-form').addEventListener('submit', async (e) => {
 });
 $('logout').addEventListener('click', () => { clearToken(); showLogin(); });
 
+// The header shows what /readyz says (it needs no token): a failed required check, and every
+// sink that is not up. A sink that is down does not make the daemon unready, so this strip is
+// where an operator sees a broker incident.
+async function refreshHealth() {
+  const box = $('health');
+  try {
+    const r = await (await fetch('/readyz', { cache: 'no-store' })).json();
+    const failed = (r.checks || []).filter((c) => c.required && !c.ok).map((c) => `${c.name}: ${c.detail}`);
+    const sinks = (r.checks || []).filter((c) => c.name.startsWith('sink:') && c.detail !== 'up')
+      .map((c) => `${c.name.slice(5)} ${c.detail}`);
+    const parts = [...(failed.length ? [`Not ready — ${failed.join('; ')}`] : []), ...(sinks.length ? [`Sinks: ${sinks.join(', ')}`] : [])];
+    box.textContent = parts.join(' · ');
+    box.className = failed.length ? 'bad' : (sinks.length ? 'warn' : '');
+  } catch {
+    box.textContent = 'Daemon not reachable'; box.className = 'bad';
+  }
+}
+refreshHealth();
+setInterval(refreshHealth, 10000);
+
 render();
