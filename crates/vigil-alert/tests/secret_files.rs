@@ -2,10 +2,8 @@
 //! a logged warning that names the sink, the file and the fix; the secret never appears in the
 //! log, the errors or the sinks' `Debug` output.
 
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use vigil_alert::sink::amqp::{AmqpConfig, AmqpSink};
 use vigil_alert::sink::nats::{NatsConfig, NatsSink};
@@ -14,20 +12,6 @@ use vigil_alert::sink::webhook::{WebhookConfig, WebhookSink};
 const PASSWORD: &str = "nats-password-3f9a1c";
 const HMAC_KEY: &str = "webhook-hmac-key-77b2e0";
 const PRIVATE: &str = "amqp-password-private-51d4";
-
-/// The log, captured as text.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn secret_file(dir: &Path, name: &str, value: &str, mode: u32) -> PathBuf {
     let path = dir.join(name);
@@ -43,14 +27,7 @@ fn shared_secret_files_warn_without_ever_showing_the_secret() {
     let key = secret_file(dir.path(), "hmac-key", HMAC_KEY, 0o640);
     let private = secret_file(dir.path(), "amqp-password", PRIVATE, 0o600);
 
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let shown = tracing::subscriber::with_default(subscriber, || {
+    let (shown, log) = vigil_testkit::logs::logged(tracing::Level::TRACE, || {
         let mut nats = NatsConfig::with_url("nats://127.0.0.1:4222");
         nats.username = Some("vigil".into());
         nats.password_file = Some(password.clone());
@@ -71,7 +48,6 @@ fn shared_secret_files_warn_without_ever_showing_the_secret() {
         let err = NatsSink::new("bus2", "n", missing).expect_err("missing file");
         format!("{nats:?} {hook:?} {amqp:?} {err} {err:?}")
     });
-    let log = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf-8 log");
 
     let expected = [
         format!("sink \"bus\": password_file {} has mode 644", password.display()),

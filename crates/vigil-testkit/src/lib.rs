@@ -6,12 +6,16 @@
 //! operator console's browser tests (against a test backend in `vigil-http`, against the real
 //! daemon in `vigil`).
 //!
+//! With the `logs` feature, `logs::Capture` and `logs::logged` capture `tracing` output as text.
+//!
 //! With the `tls` feature, `tls::TestPki` generates a throwaway CA and server certificate for
 //! the TLS tests of the sinks and the HTTP API.
 
 use std::path::PathBuf;
 use vigil_core::model::ModelManifest;
 
+#[cfg(feature = "logs")]
+pub mod logs;
 #[cfg(feature = "tls")]
 pub mod tls;
 #[cfg(feature = "webdriver")]

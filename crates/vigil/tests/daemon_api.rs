@@ -10,7 +10,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{Kill, Reply, camsim, free_port, request, signal, spawn_logged, vigil, vigil_run, wait_for};
+use common::{
+    Kill, Reply, camsim, free_port, request, secret_file, signal, spawn_logged, vigil, vigil_run, wait_for,
+};
 
 const TOKEN: &str = "daemon-test-token-0123456789";
 
@@ -499,17 +501,13 @@ secret_file = "{secret}"
 /// after), in the text format the file asked for.
 #[test]
 fn api_tokens_bind_and_log_level_follow_a_reload() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let (old, new) = ("reload-old-token-0123456789", "reload-new-token-0123456789");
-    let secret = |name: &str, value: &str| {
-        let p = dir.path().join(name);
-        std::fs::write(&p, format!("{value}\n")).expect("secret");
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-        p
-    };
-    let (old_file, new_file) = (secret("old.tok", old), secret("new.tok", new));
+    let (old_file, new_file) = (
+        secret_file(dir.path(), "old.tok", old),
+        secret_file(dir.path(), "new.tok", new),
+    );
     let (port1, port2) = (free_port(), free_port());
     let file = dir.path().join("p.toml");
     // Vigil's info lines (the reload lines) and the API's debug request lines.

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 mod common;
-use common::{Reply, free_port, request, signal, spawn_logged, vigil_run, wait_for};
+use common::{Reply, free_port, request, secret_file, signal, spawn_logged, vigil_run, wait_for};
 
 const TOKEN: &str = "watchlist-owner-token-0123456789";
 
@@ -48,12 +48,9 @@ kind = "hotlist"
 
 #[test]
 fn file_owned_lists_are_read_only_and_api_lists_survive_reloads() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let secret = dir.path().join("ops.tok");
-    std::fs::write(&secret, format!("{TOKEN}\n")).expect("secret");
-    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let secret = secret_file(dir.path(), "ops.tok", TOKEN);
     let gate = dir.path().join("residents.csv");
     std::fs::write(
         &gate,

@@ -597,33 +597,6 @@ pub fn get(url: &str, token: Option<&str>) -> Reply {
     request("GET", url, token, None, None)
 }
 
-/// The log, captured as text: the writer of a `tracing` subscriber.
-#[derive(Clone, Default)]
-pub struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    /// A plain-text subscriber (no colours) logging `level` and above into this capture.
-    pub fn subscriber(&self, level: tracing::Level) -> impl tracing::Subscriber + Send + Sync + 'static {
-        let writer = self.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(level)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish()
-    }
-
-    /// Everything logged so far.
-    pub fn text(&self) -> String {
-        String::from_utf8(self.0.lock().expect("lock").clone()).expect("utf-8 log")
-    }
-}
+// Not every test binary that shares this module captures logs.
+#[allow(unused_imports)]
+pub use vigil_testkit::logs::Capture;

@@ -508,9 +508,14 @@ fn add_rule_counts<'a>(
     stats: impl Iterator<Item = (&'a str, vigil_core::alert::AlertKind, u64, u64)>,
 ) {
     for (rule_id, kind, alerts, suppressed) in stats {
-        let before = reported
-            .insert(rule_id.to_string(), (alerts, suppressed))
-            .unwrap_or((0, 0));
+        // Runs every analysed frame: no allocation once the rule has reported.
+        let before = match reported.get_mut(rule_id) {
+            Some(r) => std::mem::replace(r, (alerts, suppressed)),
+            None => {
+                reported.insert(rule_id.to_string(), (alerts, suppressed));
+                (0, 0)
+            }
+        };
         let total = totals.entry((cam_id.to_string(), rule_id.to_string())).or_insert(
             crate::pipeline::shared::RuleCount {
                 kind,

@@ -240,3 +240,13 @@ pub fn request(
         .expect("body");
     Reply { status, body }
 }
+
+/// Writes `value` as a secret file (mode 0600, as the daemon wants token files) and returns its
+/// path.
+pub fn secret_file(dir: &Path, name: &str, value: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join(name);
+    std::fs::write(&p, format!("{value}\n")).expect("secret");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    p
+}
